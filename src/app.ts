@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Config } from './config';
+import { errorHandler, notFound } from './http/errorHandler';
+import type { Logger } from './logger';
+import { signupRouter } from './signup/signupRoute';
+import type { SignupDeps } from './signup/signUp';
+
+export interface AppDeps {
+  config: Pick<Config, 'bodyLimit'>;
+  logger: Logger;
+  signup: SignupDeps;
+}
+
+/** Builds the HTTP app from its dependencies; listening is server.ts's business. */
+export function createApp({ config, logger, signup }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Headers and bodies are left out on purpose: they carry passwords and tokens.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+
+  app.use(signupRouter(signup));
+
+  app.use(notFound);
+  app.use(errorHandler(config.bodyLimit));
+  return app;
+}

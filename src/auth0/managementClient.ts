@@ -1,0 +1,164 @@
+import type { AxiosResponse } from 'axios';
+import type { Auth0Config } from '../config';
+import { Auth0RequestError, EmailTakenError, ValidationError } from '../errors';
+import type { Logger } from '../logger';
+import { auth0Message, createAuth0Http, isRetryableStatus, retryFor, send } from './auth0Http';
+import { withRetries, type Attempt } from './retryPolicy';
+import { createTokenCache } from './tokenCache';
+
+/**
+ * Our only door to Auth0's Management API. Owns the token cache and the retry policy and
+ * turns Auth0's answers into the service's typed errors.
+ */
+
+export interface Auth0User {
+  user_id: string;
+  email: string;
+  app_metadata?: Record<string, unknown>;
+}
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  dbName: string;
+  /** Our reservation id, stored in app_metadata so a retried create can recognise its own user. */
+  signupId: string;
+}
+
+export interface Auth0Client {
+  createUser(input: CreateUserInput): Promise<Auth0User>;
+  findUsersByEmail(email: string): Promise<Auth0User[]>;
+  deleteUser(userId: string): Promise<void>;
+}
+
+const PASSWORD_ERRORS = /^Password(Strength|Dictionary|History|NoUserInfo)Error/;
+
+export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Client {
+  const http = createAuth0Http(config);
+  const retry = { budgetMs: config.retryBudgetMs };
+
+  const tokens = createTokenCache({
+    fetchToken: () =>
+      withRetries(async () => {
+        const res = await send(() =>
+          http.post('/oauth/token', {
+            grant_type: 'client_credentials',
+            client_id: config.clientId,
+            client_secret: config.clientSecret,
+            audience: config.audience,
+          }),
+        );
+        if (!('networkError' in res) && res.status === 200) {
+          const body = res.data as { access_token: string; expires_in: number };
+          return {
+            kind: 'done',
+            value: { accessToken: body.access_token, expiresInSeconds: body.expires_in },
+          };
+        }
+        if ('networkError' in res || isRetryableStatus(res.status)) return retryFor(res, 'token');
+        logger.error({ status: res.status, auth0: auth0Message(res.data) }, 'Auth0 refused a token');
+        throw new Auth0RequestError(res.status, auth0Message(res.data));
+      }, retry),
+  });
+
+  /**
+   * One Management API call with retries. `handle` maps a non-retryable response to a result;
+   * a 401 refreshes the token once (it may have been revoked or rotated).
+   */
+  async function call<T>(
+    what: string,
+    request: (token: string) => Promise<AxiosResponse>,
+    handle: (res: AxiosResponse, attempt: number) => Promise<Attempt<T>> | Attempt<T>,
+  ): Promise<T> {
+    let refreshedAfter401 = false;
+    return withRetries(async (attempt) => {
+      const token = await tokens.get();
+      const res = await send(() => request(token));
+      if ('networkError' in res || isRetryableStatus(res.status)) {
+        logger.warn({ what, attempt, status: 'status' in res ? res.status : undefined }, 'Auth0 call will be retried');
+        return retryFor(res, what);
+      }
+      if (res.status === 401 && !refreshedAfter401) {
+        refreshedAfter401 = true;
+        tokens.invalidate(token);
+        return { kind: 'retry', reason: `${what}: token rejected`, retryAfterMs: 0 };
+      }
+      return handle(res, attempt);
+    }, retry);
+  }
+
+  const unexpected = (what: string, res: AxiosResponse): never => {
+    logger.error({ what, status: res.status, auth0: auth0Message(res.data) }, 'unexpected Auth0 answer');
+    throw new Auth0RequestError(res.status, auth0Message(res.data));
+  };
+
+  const client: Auth0Client = {
+    createUser(input) {
+      return call(
+        'create user',
+        (token) =>
+          http.post(
+            '/api/v2/users',
+            {
+              email: input.email,
+              password: input.password,
+              connection: config.connection,
+              app_metadata: { db_name: input.dbName, signup_id: input.signupId },
+            },
+            { headers: { authorization: `Bearer ${token}` } },
+          ),
+        async (res, attempt) => {
+          if (res.status === 201) return { kind: 'done', value: res.data as Auth0User };
+          const message = auth0Message(res.data);
+          if (res.status === 409) {
+            // After a lost answer our own earlier attempt may have created the user.
+            if (attempt > 1) {
+              const mine = (await client.findUsersByEmail(input.email)).find(
+                (u) => u.app_metadata?.signup_id === input.signupId,
+              );
+              if (mine) return { kind: 'done', value: mine };
+            }
+            throw new EmailTakenError();
+          }
+          if (res.status === 400 && PASSWORD_ERRORS.test(message)) {
+            throw new ValidationError({ password: [message] }, message);
+          }
+          if (res.status === 400 && /email/i.test(message)) {
+            throw new ValidationError({ email: ['Enter a valid email address.'] });
+          }
+          return unexpected('create user', res);
+        },
+      );
+    },
+
+    findUsersByEmail(email) {
+      return call(
+        'find users by email',
+        (token) =>
+          http.get('/api/v2/users-by-email', {
+            params: { email },
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        (res) =>
+          res.status === 200
+            ? { kind: 'done', value: res.data as Auth0User[] }
+            : unexpected('find users by email', res),
+      );
+    },
+
+    deleteUser(userId) {
+      return call(
+        'delete user',
+        (token) =>
+          http.delete(`/api/v2/users/${encodeURIComponent(userId)}`, {
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        (res) =>
+          res.status === 204 || res.status === 200 || res.status === 404
+            ? { kind: 'done', value: undefined }
+            : unexpected('delete user', res),
+      );
+    },
+  };
+  return client;
+}

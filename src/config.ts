@@ -1,0 +1,148 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env. Everything else receives a typed, frozen Config,
+ * so a bad variable fails the start with its name instead of failing a request later.
+ */
+
+const boolean = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: port(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  EMBEDDED_PG_PORT: port(54329),
+  EMBEDDED_PG_DATA_DIR: z.string().default('.data/postgres'),
+  AUTH0_DOMAIN: optionalText,
+  AUTH0_CLIENT_ID: optionalText,
+  AUTH0_CLIENT_SECRET: optionalText,
+  AUTH0_AUDIENCE: optionalText,
+  AUTH0_CONNECTION: z.string().trim().min(1).default('Username-Password-Authentication'),
+  AUTH0_TIMEOUT_MS: positiveInt(5000),
+  AUTH0_RETRY_BUDGET_MS: z.coerce.number().int().min(0).default(10000),
+  AUTH0_EMULATOR_PORT: port(4010),
+  AUTH0_EMULATOR_STATE_FILE: z.string().default('.data/auth0-emulator.json'),
+  MIGRATE_TENANTS_ON_START: boolean(true),
+  TENANT_MIGRATION_CONCURRENCY: positiveInt(4),
+  BODY_LIMIT: z.string().default('10kb'),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Auth0Config {
+  /** Base URL, e.g. https://tenant.eu.auth0.com or http://127.0.0.1:4010 (no trailing slash). */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  audience: string;
+  connection: string;
+  timeoutMs: number;
+  retryBudgetMs: number;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: string;
+  bodyLimit: string;
+  /** Undefined means "start the embedded PostgreSQL". */
+  databaseUrl: string | undefined;
+  embeddedPostgres: { port: number; dataDir: string };
+  /** Undefined means "start the local Auth0 emulator" (never allowed in production). */
+  auth0: Auth0Config | undefined;
+  auth0Connection: string;
+  auth0TimeoutMs: number;
+  auth0RetryBudgetMs: number;
+  auth0Emulator: { port: number; stateFile: string };
+  migrateTenantsOnStart: boolean;
+  tenantMigrationConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** `AUTH0_DOMAIN` may be a bare domain (https implied) or a full URL for emulators. */
+export function auth0BaseUrl(domain: string): string {
+  const withScheme = /^https?:\/\//i.test(domain) ? domain : `https://${domain}`;
+  const url = new URL(withScheme);
+  return `${url.protocol}//${url.host}`;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  }
+  const e = parsed.data;
+
+  let auth0: Auth0Config | undefined;
+  if (e.AUTH0_DOMAIN) {
+    const missing = (['AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET'] as const).filter((k) => !e[k]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required with AUTH0_DOMAIN`);
+    }
+    let baseUrl: string;
+    try {
+      baseUrl = auth0BaseUrl(e.AUTH0_DOMAIN);
+    } catch {
+      throw new ConfigError('Invalid configuration: AUTH0_DOMAIN is not a domain or URL');
+    }
+    auth0 = {
+      baseUrl,
+      clientId: e.AUTH0_CLIENT_ID!,
+      clientSecret: e.AUTH0_CLIENT_SECRET!,
+      audience: e.AUTH0_AUDIENCE ?? `${baseUrl}/api/v2/`,
+      connection: e.AUTH0_CONNECTION,
+      timeoutMs: e.AUTH0_TIMEOUT_MS,
+      retryBudgetMs: e.AUTH0_RETRY_BUDGET_MS,
+    };
+  } else if (e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration: AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET are required when NODE_ENV=production (the local Auth0 emulator is for development only)',
+    );
+  }
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    bodyLimit: e.BODY_LIMIT,
+    databaseUrl: e.DATABASE_URL,
+    embeddedPostgres: Object.freeze({ port: e.EMBEDDED_PG_PORT, dataDir: e.EMBEDDED_PG_DATA_DIR }),
+    auth0: auth0 && Object.freeze(auth0),
+    auth0Connection: e.AUTH0_CONNECTION,
+    auth0TimeoutMs: e.AUTH0_TIMEOUT_MS,
+    auth0RetryBudgetMs: e.AUTH0_RETRY_BUDGET_MS,
+    auth0Emulator: Object.freeze({
+      port: e.AUTH0_EMULATOR_PORT,
+      stateFile: e.AUTH0_EMULATOR_STATE_FILE,
+    }),
+    migrateTenantsOnStart: e.MIGRATE_TENANTS_ON_START,
+    tenantMigrationConcurrency: e.TENANT_MIGRATION_CONCURRENCY,
+  });
+}

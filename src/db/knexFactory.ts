@@ -1,0 +1,43 @@
+import knex, { type Knex } from 'knex';
+
+export type { Knex };
+
+export interface KnexOptions {
+  /** Pool bounds. Tenant connections use tiny pools so a fleet cannot exhaust the server. */
+  pool?: { min: number; max: number };
+  applicationName?: string;
+}
+
+export function createKnex(url: string, options: KnexOptions = {}): Knex {
+  return knex({
+    client: 'pg',
+    connection: { connectionString: url, application_name: options.applicationName ?? 'tenant-signup' },
+    pool: { min: 0, max: 10, ...options.pool },
+    acquireConnectionTimeout: 15_000,
+  });
+}
+
+/** Runs `fn` with a short-lived knex and always destroys its pool, even when `fn` throws. */
+export async function withKnex<T>(
+  url: string,
+  options: KnexOptions,
+  fn: (db: Knex) => Promise<T>,
+): Promise<T> {
+  const db = createKnex(url, options);
+  try {
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** PostgreSQL's SQLSTATE of a failed query, when there is one. */
+export function pgErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function pgConstraint(error: unknown): string | undefined {
+  const c = (error as { constraint?: unknown } | null)?.constraint;
+  return typeof c === 'string' ? c : undefined;
+}

@@ -1,0 +1,134 @@
+/**
+ * The service's error family. Every error a client may see is one of these; the HTTP
+ * mapping lives in http/errorHandler.ts and renders them all as
+ * `{ error: { code, message, details? } }`.
+ */
+
+/** Field name → messages, as a signup form shows them next to its inputs. */
+export type FieldErrors = Record<string, string[]>;
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  readonly details: FieldErrors | undefined;
+
+  constructor(message: string, details?: FieldErrors) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  /** Extra response headers (e.g. Retry-After). */
+  headers(): Record<string, string> {
+    return {};
+  }
+}
+
+export class ValidationError extends AppError {
+  readonly status = 400;
+  readonly code = 'invalid_request';
+
+  constructor(details: FieldErrors, message = 'The request has invalid fields.') {
+    super(message, details);
+  }
+}
+
+export class SchoolTakenError extends AppError {
+  readonly status = 409;
+  readonly code = 'school_taken';
+
+  constructor() {
+    super('A school with this name is already registered.', {
+      schoolName: ['This school is already registered.'],
+    });
+  }
+}
+
+export class EmailTakenError extends AppError {
+  readonly status = 409;
+  readonly code = 'email_taken';
+
+  constructor() {
+    super('An account with this email already exists.', {
+      email: ['An account with this email already exists.'],
+    });
+  }
+}
+
+/** A database with the school's name exists but is not ours: we never adopt or touch it. */
+export class DatabaseNameUnavailableError extends AppError {
+  readonly status = 409;
+  readonly code = 'database_name_unavailable';
+
+  constructor() {
+    super('This school name cannot be used: its database name is already in use on the server.', {
+      schoolName: ['This school name cannot be used. Please choose another name.'],
+    });
+  }
+}
+
+export class Auth0UnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = 'auth0_unavailable';
+
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly reason: string,
+  ) {
+    super('The identity provider is unavailable. Please try again shortly.');
+  }
+
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+  }
+}
+
+/** Auth0 answered something we cannot map to a user-facing error (a bug or a misconfiguration). */
+export class Auth0RequestError extends AppError {
+  readonly status = 502;
+  readonly code = 'auth0_error';
+
+  constructor(
+    readonly upstreamStatus: number,
+    readonly upstreamMessage: string,
+  ) {
+    super('The identity provider rejected the request.');
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+
+  constructor(limit: string) {
+    super(`The request body is larger than ${limit}.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+
+  constructor() {
+    super('Send the request body as application/json.');
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly status = 404;
+  readonly code = 'not_found';
+
+  constructor(message = 'Not found.') {
+    super(message);
+  }
+}
+
+/** A tenant database step failed (CREATE DATABASE, a tenant migration). */
+export class ProvisioningError extends AppError {
+  readonly status = 500;
+  readonly code = 'provisioning_failed';
+
+  constructor(readonly step: string, readonly causeMessage: string) {
+    super('The school could not be set up. Nothing was created; please try again.');
+  }
+}

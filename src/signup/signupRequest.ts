@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { ValidationError, type FieldErrors } from '../errors';
+import { toDbName } from '../tenants/dbName';
+
+/**
+ * What a signup form may send, and the messages a person sees next to each field.
+ * Password *strength* is Auth0's call (its tenant policy is the source of truth); we only
+ * bound the length so an absurd body never reaches it.
+ */
+
+const CONTROL_CHARS = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+
+const requiredString = (label: string) =>
+  z.string({
+    error: (issue) => (issue.input === undefined ? `${label} is required.` : `${label} must be text.`),
+  });
+
+export const SignupRequestSchema = z
+  .strictObject(
+    {
+      email: requiredString('Email')
+        .trim()
+        .toLowerCase()
+        .max(254, 'Email must be at most 254 characters.')
+        .pipe(z.email({ error: 'Enter a valid email address.' })),
+      password: requiredString('Password')
+        .min(1, 'Password is required.')
+        .max(128, 'Password must be at most 128 characters.'),
+      passwordConfirm: requiredString('Password confirmation').optional(),
+      schoolName: requiredString('School name')
+        .refine((s) => !CONTROL_CHARS.test(s), 'School name must not contain control characters.')
+        .transform((s) => s.normalize('NFC').trim().replace(/\s+/g, ' '))
+        .pipe(
+          z
+            .string()
+            .min(2, 'School name must be at least 2 characters.')
+            .max(200, 'School name must be at most 200 characters.'),
+        ),
+    },
+    { error: 'Send a JSON object with email, password and schoolName.' },
+  )
+  .refine((b) => b.passwordConfirm === undefined || b.passwordConfirm === b.password, {
+    path: ['passwordConfirm'],
+    message: 'Passwords do not match.',
+  });
+
+export type SignupRequest = z.infer<typeof SignupRequestSchema>;
+
+export interface SignupInput {
+  email: string;
+  password: string;
+  schoolName: string;
+  dbName: string;
+}
+
+function toFieldErrors(error: z.ZodError): FieldErrors {
+  const details: FieldErrors = {};
+  const add = (field: string, message: string) => (details[field] ??= []).push(message);
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) add(key, 'Unknown field.');
+    } else {
+      add(issue.path.length > 0 ? issue.path.join('.') : 'body', issue.message);
+    }
+  }
+  return details;
+}
+
+/** Validates a request body into a signup, including the school's database name. */
+export function parseSignupRequest(body: unknown, reservedDbNames: ReadonlySet<string>): SignupInput {
+  const parsed = SignupRequestSchema.safeParse(body);
+  if (!parsed.success) throw new ValidationError(toFieldErrors(parsed.error));
+  const { email, password, schoolName } = parsed.data;
+
+  const name = toDbName(schoolName, reservedDbNames);
+  if (!name.ok) {
+    throw new ValidationError({
+      schoolName: [
+        name.reason === 'empty'
+          ? 'School name must contain letters or digits.'
+          : 'This school name is reserved. Please choose another name.',
+      ],
+    });
+  }
+  return { email, password, schoolName, dbName: name.dbName };
+}

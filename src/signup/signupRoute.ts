@@ -1,0 +1,15 @@
+import { Router } from 'express';
+import { requireJson } from '../http/requireJson';
+import { signUp, type SignupDeps } from './signUp';
+import { parseSignupRequest } from './signupRequest';
+
+/** POST /users: validate, run the signup saga, answer 201. Errors go to the error handler. */
+export function signupRouter(deps: SignupDeps): Router {
+  const router = Router();
+  router.post('/users', requireJson, async (req, res) => {
+    const input = parseSignupRequest(req.body, deps.tenants.reservedNames);
+    const result = await signUp(input, deps);
+    res.status(201).location(`/users/${encodeURIComponent(result.userId)}`).json(result);
+  });
+  return router;
+}

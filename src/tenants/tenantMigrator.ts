@@ -1,0 +1,53 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { withDatabase } from '../db/databaseUrl';
+import { withKnex, type Knex } from '../db/knexFactory';
+import { tenantMigrations } from '../db/migrationSettings';
+
+/**
+ * Migrating one tenant database. knex's own migration lock *fails* when another process holds
+ * it (knex #1950); a session-level advisory lock held on a second connection makes a
+ * concurrent migrator wait instead, after which it finds nothing left to do.
+ */
+
+/** Arbitrary constant key: "tenant schema migration" in every tenant database. */
+const MIGRATION_LOCK_KEY = 7_302_114_551;
+
+/**
+ * The newest migration in tenant-migrations/, i.e. the version every tenant should be at.
+ * Like knex's `currentVersion()`, a version is the migration's timestamp prefix.
+ */
+export function latestTenantVersion(): string {
+  const names = readdirSync(tenantMigrations.directory as string)
+    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .map((f) => path.basename(f).split('_')[0] ?? '')
+    .sort();
+  const latest = names.at(-1);
+  if (!latest) throw new Error('tenant-migrations/ has no migrations');
+  return latest;
+}
+
+async function withMigrationLock<T>(db: Knex, fn: () => Promise<T>): Promise<T> {
+  const conn: unknown = await db.client.acquireConnection();
+  try {
+    await db.raw('SELECT pg_advisory_lock(?)', [MIGRATION_LOCK_KEY]).connection(conn);
+    try {
+      return await fn();
+    } finally {
+      await db.raw('SELECT pg_advisory_unlock(?)', [MIGRATION_LOCK_KEY]).connection(conn);
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
+
+/** Brings one tenant database to the latest migration; returns the version it is at. */
+export async function migrateTenant(serverUrl: string, dbName: string): Promise<string> {
+  // Two connections: one holds the advisory lock, one runs the migrations.
+  return withKnex(withDatabase(serverUrl, dbName), { pool: { min: 0, max: 2 } }, (db) =>
+    withMigrationLock(db, async () => {
+      await db.migrate.latest(tenantMigrations);
+      return (await db.migrate.currentVersion(tenantMigrations)) as string;
+    }),
+  );
+}

@@ -1,0 +1,45 @@
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embeddedPostgres';
+import { createLogger } from '../../src/logger';
+
+/**
+ * Starts one throw-away embedded PostgreSQL for the whole integration run, unless
+ * TEST_DATABASE_URL points at another server. Workers read the server URL from
+ * TEST_PG_SERVER_URL (env set here is inherited by the workers jest forks afterwards).
+ */
+
+declare global {
+  var __TEST_PG__: RunningPostgres | undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEST_DATABASE_URL) {
+    process.env.TEST_PG_SERVER_URL = process.env.TEST_DATABASE_URL;
+    return;
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'signup-test-pg-'));
+  await chmod(dir, 0o755); // the postgres user must be able to reach its data directory
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'data'),
+    port: await freePort(),
+    logger: createLogger('warn'),
+    persistent: false,
+    unsafeFast: true,
+  });
+  globalThis.__TEST_PG__ = pg;
+  process.env.TEST_PG_SERVER_URL = pg.url;
+}

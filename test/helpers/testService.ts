@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import {
+  EMULATOR_CLIENT_ID,
+  EMULATOR_CLIENT_SECRET,
+  startAuth0Emulator,
+  type Auth0Emulator,
+  type Auth0EmulatorOptions,
+} from '../../src/auth0/emulator';
+import { startService, type Service } from '../../src/bootstrap';
+import { loadConfig, type Env } from '../../src/config';
+import { withDatabase } from '../../src/db/databaseUrl';
+import { createKnex, type Knex } from '../../src/db/knexFactory';
+import { captureLogs } from './logCapture';
+
+/**
+ * A real service for one test file: its own catalog database on the shared test server, a
+ * real Auth0 emulator on 127.0.0.1, and a log capture. Tenant databases it creates are
+ * dropped by close(), so TEST_DATABASE_URL servers stay clean.
+ */
+
+export interface TestService extends Service {
+  emulator: Auth0Emulator;
+  /** A connection to the server's `postgres` database, for checking pg_database. */
+  admin: Knex;
+  logs: ReturnType<typeof captureLogs>;
+  serverUrl: string;
+}
+
+export function serverUrl(): string {
+  const url = process.env.TEST_PG_SERVER_URL;
+  if (!url) throw new Error('TEST_PG_SERVER_URL is not set: run through jest (globalSetup)');
+  return url;
+}
+
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export async function startTestService(
+  options: { env?: Env; emulator?: Auth0EmulatorOptions; emulatorInstance?: Auth0Emulator } = {},
+): Promise<TestService> {
+  const base = serverUrl();
+  const catalogDb = `test_catalog_${uniqueSuffix()}`;
+  const emulator = options.emulatorInstance ?? (await startAuth0Emulator(options.emulator));
+  const logs = captureLogs();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    DATABASE_URL: withDatabase(base, catalogDb),
+    AUTH0_DOMAIN: emulator.url,
+    AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
+    AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
+    AUTH0_RETRY_BUDGET_MS: '2000',
+    AUTH0_TIMEOUT_MS: '2000',
+    ...options.env,
+  });
+  const service = await startService(config, logs.logger);
+  const admin = createKnex(withDatabase(base, 'postgres'), { pool: { min: 0, max: 2 } });
+
+  return {
+    ...service,
+    emulator,
+    admin,
+    logs,
+    serverUrl: base,
+    async close() {
+      const tenants = (await service.catalog('catalog.schools').pluck('db_name')) as string[];
+      await service.close();
+      for (const db of [...tenants, catalogDb]) {
+        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
+      }
+      await admin.destroy();
+      if (!options.emulatorInstance) await emulator.stop();
+    },
+  };
+}
+
+export async function databaseExists(admin: Knex, name: string): Promise<boolean> {
+  return (await admin('pg_database').where({ datname: name }).first()) !== undefined;
+}

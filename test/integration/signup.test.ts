@@ -1,0 +1,176 @@
+import request from 'supertest';
+import { databaseExists, startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+import { withDatabase } from '../../src/db/databaseUrl';
+import { withKnex } from '../../src/db/knexFactory';
+import { latestTenantVersion } from '../../src/tenants/tenantMigrator';
+
+let svc: TestService;
+
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(async () => {
+  await svc.close();
+});
+
+const PASSWORD = 'Sup3r-secret';
+
+function body(overrides: Record<string, unknown> = {}) {
+  const id = uniqueSuffix();
+  return {
+    email: `ada.${id}@springfield.edu`,
+    password: PASSWORD,
+    passwordConfirm: PASSWORD,
+    schoolName: `Springfield Elementary ${id}`,
+    ...overrides,
+  };
+}
+
+const post = (payload: unknown) => request(svc.app).post('/users').send(payload as object);
+
+async function schoolRow(dbName: string) {
+  return svc.catalog('catalog.schools').where({ db_name: dbName }).first() as Promise<
+    Record<string, unknown> | undefined
+  >;
+}
+
+describe('POST /users', () => {
+  test('when the signup is valid, responds 201 and creates the Auth0 user, a ready catalog row and a migrated database', async () => {
+    const input = body();
+    const res = await post(input);
+
+    expect(res.status).toBe(201);
+    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
+    expect(res.body).toEqual({
+      userId: expect.stringMatching(/^auth0\|/),
+      email: input.email,
+      school: { name: input.schoolName, dbName },
+    });
+
+    const user = svc.emulator.findUserByEmail(input.email);
+    expect(user?.user_id).toBe(res.body.userId);
+    expect(user?.app_metadata).toMatchObject({ db_name: dbName });
+
+    expect(await schoolRow(dbName)).toMatchObject({
+      name: input.schoolName,
+      email: input.email,
+      auth0_user_id: res.body.userId,
+      status: 'ready',
+    });
+
+    const version = await withKnex(withDatabase(svc.serverUrl, dbName), {}, async (db) => {
+      const tables = await db('pg_tables').where({ schemaname: 'public' }).pluck('tablename');
+      expect(tables).toEqual(expect.arrayContaining(['students', 'menu_items', 'lunch_weeks', 'orders']));
+      return db.migrate.currentVersion({ directory: 'tenant-migrations', loadExtensions: ['.ts'] });
+    });
+    expect(version).toBe(latestTenantVersion());
+  });
+
+  test('when ten schools sign up, the Management API token is requested once', async () => {
+    svc.emulator.resetRecords();
+    for (let i = 0; i < 10; i++) expect((await post(body())).status).toBe(201);
+    // The token from earlier tests is still cached, so at most one new grant may happen.
+    expect(svc.emulator.tokenRequestCount()).toBeLessThanOrEqual(1);
+  });
+
+  test('when the school name is already taken (other case and spacing), responds 409 school_taken and creates no Auth0 user', async () => {
+    const first = body();
+    expect((await post(first)).status).toBe(201);
+    svc.emulator.resetRecords();
+
+    const again = body({ schoolName: `  ${first.schoolName.toUpperCase().replace(/ /g, '   ')} ` });
+    const res = await post(again);
+
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('school_taken');
+    expect(res.body.error.details.schoolName).toBeDefined();
+    expect(svc.emulator.findUserByEmail(again.email)).toBeUndefined();
+    expect(svc.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/api/v2/users')).toHaveLength(0);
+  });
+
+  test('when the email already has an Auth0 user, responds 409 email_taken and leaves no database or catalog row for the new school', async () => {
+    const first = body();
+    expect((await post(first)).status).toBe(201);
+    // The same email, presented differently, for another school.
+    const second = body({ email: first.email.toUpperCase() });
+    const dbName = second.schoolName.toLowerCase().replace(/ /g, '_');
+
+    const res = await post(second);
+
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('email_taken');
+    expect(await schoolRow(dbName)).toBeUndefined();
+    expect(await databaseExists(svc.admin, dbName)).toBe(false);
+    expect(svc.emulator.users().filter((u) => u.email === first.email.toLowerCase())).toHaveLength(1);
+  });
+
+  test('when Auth0 knows the email but the catalog does not, responds 409 email_taken and releases the reservation', async () => {
+    const email = `outside.${uniqueSuffix()}@example.com`;
+    // A user created in Auth0 directly, not through this service.
+    const token = await request(svc.emulator.url).post('/oauth/token').send({
+      grant_type: 'client_credentials',
+      client_id: svc.auth0Config.clientId,
+      client_secret: svc.auth0Config.clientSecret,
+      audience: svc.auth0Config.audience,
+    });
+    await request(svc.emulator.url)
+      .post('/api/v2/users')
+      .set('authorization', `Bearer ${token.body.access_token}`)
+      .send({ email, password: PASSWORD, connection: 'Username-Password-Authentication' })
+      .expect(201);
+
+    const input = body({ email });
+    const res = await post(input);
+
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('email_taken');
+    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
+    expect(await schoolRow(dbName)).toBeUndefined();
+    expect(await databaseExists(svc.admin, dbName)).toBe(false);
+  });
+
+  test('when Auth0 rejects the password as too weak, responds 400 with Auth0’s message on the password field and creates nothing', async () => {
+    const input = body({ password: 'weakpass', passwordConfirm: 'weakpass' });
+    const res = await post(input);
+
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    expect(res.body.error.details.password).toEqual(['PasswordStrengthError: Password is too weak']);
+    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
+    expect(await schoolRow(dbName)).toBeUndefined();
+    expect(await databaseExists(svc.admin, dbName)).toBe(false);
+    expect(svc.emulator.findUserByEmail(input.email)).toBeUndefined();
+  });
+
+  test('when a database with the school’s name already exists outside the catalog, responds 409 and leaves that database and Auth0 untouched', async () => {
+    const input = body();
+    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
+    await svc.admin.raw('CREATE DATABASE ??', [dbName]);
+    await withKnex(withDatabase(svc.serverUrl, dbName), {}, (db) => db.raw('CREATE TABLE precious (id int)'));
+
+    const res = await post(input);
+
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('database_name_unavailable');
+    expect(await schoolRow(dbName)).toBeUndefined();
+    expect(svc.emulator.findUserByEmail(input.email)).toBeUndefined();
+    const stillThere = await withKnex(withDatabase(svc.serverUrl, dbName), {}, (db) =>
+      db('pg_tables').where({ tablename: 'precious' }).first(),
+    );
+    expect(stillThere).toBeDefined();
+    await svc.admin.raw('DROP DATABASE ?? WITH (FORCE)', [dbName]);
+  });
+
+  test('never logs the password, the client secret or a token', async () => {
+    const input = body({ password: 'Unl1kely-Pa55word!', passwordConfirm: 'Unl1kely-Pa55word!' });
+    expect((await post(input)).status).toBe(201);
+    await post(body({ password: 'weakpass', passwordConfirm: 'weakpass' }));
+
+    const logs = svc.logs.text();
+    expect(logs).toContain('school signed up');
+    expect(logs).not.toContain('Unl1kely-Pa55word!');
+    expect(logs).not.toContain('weakpass');
+    expect(logs).not.toContain(svc.auth0Config.clientSecret);
+    expect(logs).not.toMatch(/eyJ[\w-]+\.[\w-]+\./); // no JWT
+  });
+});
