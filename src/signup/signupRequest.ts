@@ -54,8 +54,10 @@ export interface SignupInput {
 }
 
 function toFieldErrors(error: z.ZodError): FieldErrors {
-  const details: FieldErrors = {};
-  const add = (field: string, message: string) => (details[field] ??= []).push(message);
+  // A Map, not an object literal: a client-sent key such as "__proto__" must stay plain data.
+  const details = new Map<string, string[]>();
+  const add = (field: string, message: string) =>
+    details.set(field, [...(details.get(field) ?? []), message]);
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) add(key, 'Unknown field.');
@@ -63,7 +65,7 @@ function toFieldErrors(error: z.ZodError): FieldErrors {
       add(issue.path.length > 0 ? issue.path.join('.') : 'body', issue.message);
     }
   }
-  return details;
+  return Object.fromEntries(details);
 }
 
 /** Validates a request body into a signup, including the school's database name. */

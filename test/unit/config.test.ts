@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  test('with an empty environment, uses the documented defaults and the embedded services', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, env: 'development', databaseUrl: undefined, auth0: undefined });
+    expect(config.auth0Connection).toBe('Username-Password-Authentication');
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('a bare AUTH0_DOMAIN means https and the default Management API audience', () => {
+    const config = loadConfig({
+      AUTH0_DOMAIN: 'school.eu.auth0.com',
+      AUTH0_CLIENT_ID: 'id',
+      AUTH0_CLIENT_SECRET: 'secret',
+    });
+    expect(config.auth0).toMatchObject({
+      baseUrl: 'https://school.eu.auth0.com',
+      audience: 'https://school.eu.auth0.com/api/v2/',
+    });
+  });
+
+  test('a full URL in AUTH0_DOMAIN is kept (emulators, tests) and AUTH0_AUDIENCE overrides the audience', () => {
+    const config = loadConfig({
+      AUTH0_DOMAIN: 'http://127.0.0.1:4010/',
+      AUTH0_CLIENT_ID: 'id',
+      AUTH0_CLIENT_SECRET: 'secret',
+      AUTH0_AUDIENCE: 'https://custom/api/v2/',
+    });
+    expect(config.auth0).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', audience: 'https://custom/api/v2/' });
+  });
+
+  test.each([
+    [{ PORT: 'abc' }, /PORT/],
+    [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL/],
+    [{ AUTH0_DOMAIN: 'x.auth0.com' }, /AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET/],
+    [{ NODE_ENV: 'production' }, /AUTH0_DOMAIN.*required when NODE_ENV=production/],
+    [{ MIGRATE_TENANTS_ON_START: 'maybe' }, /MIGRATE_TENANTS_ON_START/],
+  ])('rejects %j with an error naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('the error never echoes a secret value', () => {
+    try {
+      loadConfig({ AUTH0_DOMAIN: 'x.auth0.com', AUTH0_CLIENT_SECRET: 'topsecret-value' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect((error as Error).message).not.toContain('topsecret-value');
+    }
+  });
+});
