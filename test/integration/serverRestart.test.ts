@@ -1,0 +1,77 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/auth0/emulator';
+import { withDatabase } from '../../src/db/databaseUrl';
+import { createKnex } from '../../src/db/knexFactory';
+import { freePort, startServerProcess } from '../helpers/serverProcess';
+import { databaseExists, serverUrl, uniqueSuffix } from '../helpers/testService';
+
+/**
+ * `npm start`, stop, `npm start` again: the catalog, the tenant databases and the emulator's
+ * users survive, every tenant is re-migrated at start-up, and new signups still work.
+ */
+
+jest.setTimeout(120_000);
+
+const catalogDb = `test_catalog_${uniqueSuffix()}`;
+const admin = createKnex(withDatabase(serverUrl(), 'postgres'), { pool: { min: 0, max: 1 } });
+const created: string[] = [];
+
+afterAll(async () => {
+  for (const db of [...created, catalogDb]) await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
+  await admin.destroy();
+});
+
+async function emulatorUsersByEmail(emulatorUrl: string, email: string) {
+  const token = await request(emulatorUrl).post('/oauth/token').send({
+    grant_type: 'client_credentials',
+    client_id: EMULATOR_CLIENT_ID,
+    client_secret: EMULATOR_CLIENT_SECRET,
+    audience: `${emulatorUrl}/api/v2/`,
+  });
+  const res = await request(emulatorUrl)
+    .get('/api/v2/users-by-email')
+    .query({ email })
+    .set('authorization', `Bearer ${token.body.access_token}`);
+  return res.body as { user_id: string; app_metadata: { db_name: string } }[];
+}
+
+test('after a stop and a restart, earlier tenants are still there and re-migrated, and new signups work', async () => {
+  const stateDir = await mkdtemp(path.join(tmpdir(), 'signup-restart-'));
+  const emulatorPort = await freePort();
+  const env = {
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: withDatabase(serverUrl(), catalogDb),
+    AUTH0_EMULATOR_PORT: String(emulatorPort),
+    AUTH0_EMULATOR_STATE_FILE: path.join(stateDir, 'auth0.json'),
+  };
+  const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+  const id = uniqueSuffix();
+  const first = { email: `r.${id}@school.test`, password: 'Sup3r-secret', schoolName: `Restart School ${id}` };
+  const dbName = first.schoolName.toLowerCase().replace(/ /g, '_');
+  created.push(dbName);
+
+  const run1 = await startServerProcess(env);
+  expect(run1.output()).toContain('LOCAL AUTH0 EMULATOR');
+  await request(run1.url).post('/users').send(first).expect(201);
+  expect(await run1.stop('SIGTERM')).toBe(0);
+
+  const run2 = await startServerProcess(env);
+  try {
+    expect(run2.output()).toMatch(/"total":1,"migrated":1,"failed":0[^\n]*tenant migration finished/);
+    expect(await databaseExists(admin, dbName)).toBe(true);
+    const users = await emulatorUsersByEmail(emulatorUrl, first.email);
+    expect(users.map((u) => u.app_metadata.db_name)).toEqual([dbName]);
+
+    // The same school is still taken; a new one signs up.
+    expect((await request(run2.url).post('/users').send({ ...first, email: `x${first.email}` })).status).toBe(409);
+    const second = { ...first, email: `s.${id}@school.test`, schoolName: `Second School ${id}` };
+    created.push(`second_school_${id}`);
+    await request(run2.url).post('/users').send(second).expect(201);
+  } finally {
+    await run2.stop();
+  }
+});
