@@ -28,10 +28,12 @@ export interface Service {
 async function resolveAuth0(config: Config, logger: Logger, closers: (() => Promise<void>)[]) {
   if (config.auth0) return config.auth0;
   // loadConfig() already refused this combination in production; this is the last guard.
-  if (config.env === 'production') throw new Error('The Auth0 emulator is never used in production');
+  if (config.env === 'production')
+    throw new Error('The Auth0 emulator is never used in production');
   const emulator = await startAuth0Emulator({
     port: config.auth0Emulator.port,
     stateFile: config.auth0Emulator.stateFile,
+    connections: [config.auth0Connection],
     logger,
   });
   closers.push(() => emulator.stop());
@@ -53,7 +55,8 @@ async function resolveAuth0(config: Config, logger: Logger, closers: (() => Prom
 export async function startService(config: Config, logger: Logger): Promise<Service> {
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
-    for (const c of closers.reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+    for (const c of closers.reverse())
+      await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
   };
   try {
     const server = await openDatabaseServer(config, logger);
@@ -70,7 +73,12 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       reservedNames: new Set([databaseNameOf(server.catalogUrl)]),
     });
     if (config.migrateTenantsOnStart) {
-      await migrateAllTenants({ schools, tenants, logger, concurrency: config.tenantMigrationConcurrency });
+      await migrateAllTenants({
+        schools,
+        tenants,
+        logger,
+        concurrency: config.tenantMigrationConcurrency,
+      });
     }
     const app = createApp({
       config,

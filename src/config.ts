@@ -103,7 +103,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (e.AUTH0_DOMAIN) {
     const missing = (['AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET'] as const).filter((k) => !e[k]);
     if (missing.length > 0) {
-      throw new ConfigError(`Invalid configuration: ${missing.join(', ')} required with AUTH0_DOMAIN`);
+      throw new ConfigError(
+        `Invalid configuration: ${missing.join(', ')} required with AUTH0_DOMAIN`,
+      );
     }
     let baseUrl: string;
     try {

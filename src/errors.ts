@@ -128,7 +128,10 @@ export class ProvisioningError extends AppError {
   readonly status = 500;
   readonly code = 'provisioning_failed';
 
-  constructor(readonly step: string, readonly causeMessage: string) {
+  constructor(
+    readonly step: string,
+    readonly causeMessage: string,
+  ) {
     super('The school could not be set up. Nothing was created; please try again.');
   }
 }

@@ -56,7 +56,10 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
           };
         }
         if ('networkError' in res || isRetryableStatus(res.status)) return retryFor(res, 'token');
-        logger.error({ status: res.status, auth0: auth0Message(res.data) }, 'Auth0 refused a token');
+        logger.error(
+          { status: res.status, auth0: auth0Message(res.data) },
+          'Auth0 refused a token',
+        );
         throw new Auth0RequestError(res.status, auth0Message(res.data));
       }, retry),
   });
@@ -75,7 +78,10 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
       const token = await tokens.get();
       const res = await send(() => request(token));
       if ('networkError' in res || isRetryableStatus(res.status)) {
-        logger.warn({ what, attempt, status: 'status' in res ? res.status : undefined }, 'Auth0 call will be retried');
+        logger.warn(
+          { what, attempt, status: 'status' in res ? res.status : undefined },
+          'Auth0 call will be retried',
+        );
         return retryFor(res, what);
       }
       if (res.status === 401 && !refreshedAfter401) {
@@ -88,7 +94,10 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
   }
 
   const unexpected = (what: string, res: AxiosResponse): never => {
-    logger.error({ what, status: res.status, auth0: auth0Message(res.data) }, 'unexpected Auth0 answer');
+    logger.error(
+      { what, status: res.status, auth0: auth0Message(res.data) },
+      'unexpected Auth0 answer',
+    );
     throw new Auth0RequestError(res.status, auth0Message(res.data));
   };
 

@@ -7,8 +7,7 @@ import { Auth0UnavailableError } from '../errors';
  */
 
 export type Attempt<T> =
-  | { kind: 'done'; value: T }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number };
+  { kind: 'done'; value: T } | { kind: 'retry'; reason: string; retryAfterMs?: number };
 
 export interface RetryOptions {
   budgetMs: number;

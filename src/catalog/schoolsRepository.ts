@@ -76,9 +76,7 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
       }
     },
     async attachAuth0User(id, auth0UserId) {
-      await db(TABLE)
-        .where({ id })
-        .update({ auth0_user_id: auth0UserId, updated_at: db.fn.now() });
+      await db(TABLE).where({ id }).update({ auth0_user_id: auth0UserId, updated_at: db.fn.now() });
     },
     markReady: (id) => setStatus(id, 'ready'),
     markFailed: (id) => setStatus(id, 'failed'),

@@ -39,7 +39,7 @@ export async function openDatabaseServer(config: Config, logger: Logger): Promis
 async function ensureDatabase(url: string, logger: Logger): Promise<void> {
   const name = databaseNameOf(url);
   await withKnex(withDatabase(url, 'postgres'), { pool: { min: 0, max: 1 } }, async (db) => {
-    const found = await db('pg_database').where({ datname: name }).first('datname');
+    const found: unknown = await db('pg_database').where({ datname: name }).first('datname');
     if (found) return;
     logger.info({ url: redactUrl(url) }, 'creating the catalog database');
     await db.raw('CREATE DATABASE ??', [name]).catch((error: unknown) => {

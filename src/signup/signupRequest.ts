@@ -12,7 +12,8 @@ const CONTROL_CHARS = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
 
 const requiredString = (label: string) =>
   z.string({
-    error: (issue) => (issue.input === undefined ? `${label} is required.` : `${label} must be text.`),
+    error: (issue) =>
+      issue.input === undefined ? `${label} is required.` : `${label} must be text.`,
   });
 
 export const SignupRequestSchema = z
@@ -69,7 +70,10 @@ function toFieldErrors(error: z.ZodError): FieldErrors {
 }
 
 /** Validates a request body into a signup, including the school's database name. */
-export function parseSignupRequest(body: unknown, reservedDbNames: ReadonlySet<string>): SignupInput {
+export function parseSignupRequest(
+  body: unknown,
+  reservedDbNames: ReadonlySet<string>,
+): SignupInput {
   const parsed = SignupRequestSchema.safeParse(body);
   if (!parsed.success) throw new ValidationError(toFieldErrors(parsed.error));
   const { email, password, schoolName } = parsed.data;

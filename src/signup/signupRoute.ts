@@ -9,7 +9,10 @@ export function signupRouter(deps: SignupDeps): Router {
   router.post('/users', requireJson, async (req, res) => {
     const input = parseSignupRequest(req.body, deps.tenants.reservedNames);
     const result = await signUp(input, deps);
-    res.status(201).location(`/users/${encodeURIComponent(result.userId)}`).json(result);
+    res
+      .status(201)
+      .location(`/users/${encodeURIComponent(result.userId)}`)
+      .json(result);
   });
   return router;
 }

@@ -20,10 +20,9 @@ export const DB_NAME_PATTERN = /^[a-z0-9_]{1,63}$/;
 const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
 
 export type DbNameResult =
-  | { ok: true; dbName: string }
-  | { ok: false; reason: 'empty' | 'reserved' };
+  { ok: true; dbName: string } | { ok: false; reason: 'empty' | 'reserved' };
 
-const EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\u{FE0F}\u{200D}\u{20E3}]/gu;
+const EMOJI = /\p{Extended_Pictographic}|\p{Emoji_Modifier}|\u{FE0F}|\u{200D}|\u{20E3}/gu;
 const APOSTROPHES = /['\u2018\u2019\u02BC`´]/g;
 
 export function slugify(schoolName: string): string {
@@ -45,7 +44,10 @@ export function isReservedDbName(name: string, reserved: ReadonlySet<string> = n
   return SYSTEM_DATABASES.has(name) || name.startsWith('pg_') || reserved.has(name);
 }
 
-export function toDbName(schoolName: string, reserved: ReadonlySet<string> = new Set()): DbNameResult {
+export function toDbName(
+  schoolName: string,
+  reserved: ReadonlySet<string> = new Set(),
+): DbNameResult {
   const dbName = shorten(slugify(schoolName));
   if (!dbName) return { ok: false, reason: 'empty' };
   if (isReservedDbName(dbName, reserved)) return { ok: false, reason: 'reserved' };

@@ -31,7 +31,8 @@ export async function migrateAllTenants(deps: {
         await tenants.migrate(school.dbName);
         summary.migrated++;
       } catch (error) {
-        const message = (error as { causeMessage?: string }).causeMessage ?? (error as Error).message;
+        const message =
+          (error as { causeMessage?: string }).causeMessage ?? (error as Error).message;
         summary.failed.push({ dbName: school.dbName, error: message });
         logger.error({ dbName: school.dbName, error: message }, 'tenant migration failed');
       }

@@ -1,10 +1,6 @@
 import type { Knex } from '../db/knexFactory';
 import { DatabaseNameUnavailableError, ProvisioningError } from '../errors';
-import {
-  createDatabase,
-  DatabaseAlreadyExistsError,
-  dropDatabase,
-} from './tenantDatabases';
+import { createDatabase, DatabaseAlreadyExistsError, dropDatabase } from './tenantDatabases';
 import { migrateTenant } from './tenantMigrator';
 
 /** Creates, migrates and drops tenant databases on the catalog's server. */

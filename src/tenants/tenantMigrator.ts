@@ -28,17 +28,11 @@ export function latestTenantVersion(): string {
 }
 
 async function withMigrationLock<T>(db: Knex, fn: () => Promise<T>): Promise<T> {
-  const conn: unknown = await db.client.acquireConnection();
-  try {
-    await db.raw('SELECT pg_advisory_lock(?)', [MIGRATION_LOCK_KEY]).connection(conn);
-    try {
-      return await fn();
-    } finally {
-      await db.raw('SELECT pg_advisory_unlock(?)', [MIGRATION_LOCK_KEY]).connection(conn);
-    }
-  } finally {
-    await db.client.releaseConnection(conn);
-  }
+  // The lock lives in a transaction on one pooled connection; the migrator uses the other.
+  return db.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+    return fn();
+  });
 }
 
 /** Brings one tenant database to the latest migration; returns the version it is at. */
@@ -47,7 +41,7 @@ export async function migrateTenant(serverUrl: string, dbName: string): Promise<
   return withKnex(withDatabase(serverUrl, dbName), { pool: { min: 0, max: 2 } }, (db) =>
     withMigrationLock(db, async () => {
       await db.migrate.latest(tenantMigrations);
-      return (await db.migrate.currentVersion(tenantMigrations)) as string;
+      return db.migrate.currentVersion(tenantMigrations);
     }),
   );
 }

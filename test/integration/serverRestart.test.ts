@@ -20,17 +20,20 @@ const admin = createKnex(withDatabase(serverUrl(), 'postgres'), { pool: { min: 0
 const created: string[] = [];
 
 afterAll(async () => {
-  for (const db of [...created, catalogDb]) await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
+  for (const db of [...created, catalogDb])
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
   await admin.destroy();
 });
 
 async function emulatorUsersByEmail(emulatorUrl: string, email: string) {
-  const token = await request(emulatorUrl).post('/oauth/token').send({
-    grant_type: 'client_credentials',
-    client_id: EMULATOR_CLIENT_ID,
-    client_secret: EMULATOR_CLIENT_SECRET,
-    audience: `${emulatorUrl}/api/v2/`,
-  });
+  const token = await request(emulatorUrl)
+    .post('/oauth/token')
+    .send({
+      grant_type: 'client_credentials',
+      client_id: EMULATOR_CLIENT_ID,
+      client_secret: EMULATOR_CLIENT_SECRET,
+      audience: `${emulatorUrl}/api/v2/`,
+    });
   const res = await request(emulatorUrl)
     .get('/api/v2/users-by-email')
     .query({ email })
@@ -50,7 +53,11 @@ test('after a stop and a restart, earlier tenants are still there and re-migrate
   };
   const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
   const id = uniqueSuffix();
-  const first = { email: `r.${id}@school.test`, password: 'Sup3r-secret', schoolName: `Restart School ${id}` };
+  const first = {
+    email: `r.${id}@school.test`,
+    password: 'Sup3r-secret',
+    schoolName: `Restart School ${id}`,
+  };
   const dbName = first.schoolName.toLowerCase().replace(/ /g, '_');
   created.push(dbName);
 
@@ -61,13 +68,21 @@ test('after a stop and a restart, earlier tenants are still there and re-migrate
 
   const run2 = await startServerProcess(env);
   try {
-    expect(run2.output()).toMatch(/"total":1,"migrated":1,"failed":0[^\n]*tenant migration finished/);
+    expect(run2.output()).toMatch(
+      /"total":1,"migrated":1,"failed":0[^\n]*tenant migration finished/,
+    );
     expect(await databaseExists(admin, dbName)).toBe(true);
     const users = await emulatorUsersByEmail(emulatorUrl, first.email);
     expect(users.map((u) => u.app_metadata.db_name)).toEqual([dbName]);
 
     // The same school is still taken; a new one signs up.
-    expect((await request(run2.url).post('/users').send({ ...first, email: `x${first.email}` })).status).toBe(409);
+    expect(
+      (
+        await request(run2.url)
+          .post('/users')
+          .send({ ...first, email: `x${first.email}` })
+      ).status,
+    ).toBe(409);
     const second = { ...first, email: `s.${id}@school.test`, schoolName: `Second School ${id}` };
     created.push(`second_school_${id}`);
     await request(run2.url).post('/users').send(second).expect(201);

@@ -1,5 +1,10 @@
 import request from 'supertest';
-import { databaseExists, startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+import {
+  databaseExists,
+  startTestService,
+  uniqueSuffix,
+  type TestService,
+} from '../helpers/testService';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { withKnex } from '../../src/db/knexFactory';
 import { latestTenantVersion } from '../../src/tenants/tenantMigrator';
@@ -26,7 +31,10 @@ function body(overrides: Record<string, unknown> = {}) {
   };
 }
 
-const post = (payload: unknown) => request(svc.app).post('/users').send(payload as object);
+const post = (payload: unknown) =>
+  request(svc.app)
+    .post('/users')
+    .send(payload as object);
 
 async function schoolRow(dbName: string) {
   return svc.catalog('catalog.schools').where({ db_name: dbName }).first() as Promise<
@@ -60,7 +68,9 @@ describe('POST /users', () => {
 
     const version = await withKnex(withDatabase(svc.serverUrl, dbName), {}, async (db) => {
       const tables = await db('pg_tables').where({ schemaname: 'public' }).pluck('tablename');
-      expect(tables).toEqual(expect.arrayContaining(['students', 'menu_items', 'lunch_weeks', 'orders']));
+      expect(tables).toEqual(
+        expect.arrayContaining(['students', 'menu_items', 'lunch_weeks', 'orders']),
+      );
       return db.migrate.currentVersion({ directory: 'tenant-migrations', loadExtensions: ['.ts'] });
     });
     expect(version).toBe(latestTenantVersion());
@@ -85,7 +95,9 @@ describe('POST /users', () => {
     expect(res.body.error.code).toBe('school_taken');
     expect(res.body.error.details.schoolName).toBeDefined();
     expect(svc.emulator.findUserByEmail(again.email)).toBeUndefined();
-    expect(svc.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/api/v2/users')).toHaveLength(0);
+    expect(
+      svc.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/api/v2/users'),
+    ).toHaveLength(0);
   });
 
   test('when the email already has an Auth0 user, responds 409 email_taken and leaves no database or catalog row for the new school', async () => {
@@ -101,7 +113,9 @@ describe('POST /users', () => {
     expect(res.body.error.code).toBe('email_taken');
     expect(await schoolRow(dbName)).toBeUndefined();
     expect(await databaseExists(svc.admin, dbName)).toBe(false);
-    expect(svc.emulator.users().filter((u) => u.email === first.email.toLowerCase())).toHaveLength(1);
+    expect(svc.emulator.users().filter((u) => u.email === first.email.toLowerCase())).toHaveLength(
+      1,
+    );
   });
 
   test('when Auth0 knows the email but the catalog does not, responds 409 email_taken and releases the reservation', async () => {
@@ -135,7 +149,9 @@ describe('POST /users', () => {
 
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
-    expect(res.body.error.details.password).toEqual(['PasswordStrengthError: Password is too weak']);
+    expect(res.body.error.details.password).toEqual([
+      'PasswordStrengthError: Password is too weak',
+    ]);
     const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
     expect(await schoolRow(dbName)).toBeUndefined();
     expect(await databaseExists(svc.admin, dbName)).toBe(false);
@@ -146,7 +162,9 @@ describe('POST /users', () => {
     const input = body();
     const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
     await svc.admin.raw('CREATE DATABASE ??', [dbName]);
-    await withKnex(withDatabase(svc.serverUrl, dbName), {}, (db) => db.raw('CREATE TABLE precious (id int)'));
+    await withKnex(withDatabase(svc.serverUrl, dbName), {}, (db) =>
+      db.raw('CREATE TABLE precious (id int)'),
+    );
 
     const res = await post(input);
 

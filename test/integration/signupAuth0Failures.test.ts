@@ -1,5 +1,10 @@
 import request from 'supertest';
-import { databaseExists, startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+import {
+  databaseExists,
+  startTestService,
+  uniqueSuffix,
+  type TestService,
+} from '../helpers/testService';
 
 /**
  * Auth0 misbehaving, reproduced over real HTTP by the emulator's fault rules. Each scenario
@@ -68,7 +73,12 @@ test('when Auth0 answers 429 once, waits as told and then completes the signup',
 
 test('when Auth0 rate-limits for longer than the retry budget, responds 503 with its Retry-After', async () => {
   const s = signup();
-  svc.emulator.faults.add({ ...createUser, status: 429, headers: { 'retry-after': '30' }, times: 5 });
+  svc.emulator.faults.add({
+    ...createUser,
+    status: 429,
+    headers: { 'retry-after': '30' },
+    times: 5,
+  });
 
   const res = await request(svc.app).post('/users').send(s.body);
 

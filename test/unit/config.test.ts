@@ -3,7 +3,12 @@ import { ConfigError, loadConfig } from '../../src/config';
 describe('loadConfig', () => {
   test('with an empty environment, uses the documented defaults and the embedded services', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, env: 'development', databaseUrl: undefined, auth0: undefined });
+    expect(config).toMatchObject({
+      port: 3000,
+      env: 'development',
+      databaseUrl: undefined,
+      auth0: undefined,
+    });
     expect(config.auth0Connection).toBe('Username-Password-Authentication');
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -27,7 +32,10 @@ describe('loadConfig', () => {
       AUTH0_CLIENT_SECRET: 'secret',
       AUTH0_AUDIENCE: 'https://custom/api/v2/',
     });
-    expect(config.auth0).toMatchObject({ baseUrl: 'http://127.0.0.1:4010', audience: 'https://custom/api/v2/' });
+    expect(config.auth0).toMatchObject({
+      baseUrl: 'http://127.0.0.1:4010',
+      audience: 'https://custom/api/v2/',
+    });
   });
 
   test.each([

@@ -47,7 +47,17 @@ describe('tenant database naming rule', () => {
   });
 
   test('every result matches the identifier pattern, whatever the input', () => {
-    const samples = ['a', 'A-B', 'x'.repeat(500), '""', "'; --", 'ÆØÅ', '東京学校', 'a\u0301b', 'ﬁne'];
+    const samples = [
+      'a',
+      'A-B',
+      'x'.repeat(500),
+      '""',
+      "'; --",
+      'ÆØÅ',
+      '東京学校',
+      'a\u0301b',
+      'ﬁne',
+    ];
     for (const s of samples) {
       const r = toDbName(s);
       if (r.ok) expect(r.dbName).toMatch(DB_NAME_PATTERN);
@@ -57,7 +67,16 @@ describe('tenant database naming rule', () => {
 
   test('assertTenantDbName refuses anything outside the rule before it reaches SQL', () => {
     expect(() => assertTenantDbName('ok_name')).not.toThrow();
-    for (const bad of ['', 'Upper', 'has space', 'semi;colon', 'quote"', 'x'.repeat(64), 'postgres', 'pg_x']) {
+    for (const bad of [
+      '',
+      'Upper',
+      'has space',
+      'semi;colon',
+      'quote"',
+      'x'.repeat(64),
+      'postgres',
+      'pg_x',
+    ]) {
       expect(() => assertTenantDbName(bad)).toThrow(/Refusing/);
     }
   });

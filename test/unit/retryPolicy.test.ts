@@ -35,8 +35,11 @@ describe('withRetries', () => {
 
   test('gives up with 503 and a Retry-After when the budget would be exceeded', async () => {
     const clock = fakeClock();
-    const attempt = () => Promise.resolve<Attempt<string>>({ kind: 'retry', reason: '429', retryAfterMs: 4000 });
-    const error = await withRetries(attempt, { budgetMs: 6000, random: () => 1, ...clock }).catch((e: unknown) => e);
+    const attempt = () =>
+      Promise.resolve<Attempt<string>>({ kind: 'retry', reason: '429', retryAfterMs: 4000 });
+    const error = await withRetries(attempt, { budgetMs: 6000, random: () => 1, ...clock }).catch(
+      (e: unknown) => e,
+    );
 
     expect(error).toBeInstanceOf(Auth0UnavailableError);
     expect((error as Auth0UnavailableError).headers()).toEqual({ 'Retry-After': '4' });

@@ -45,7 +45,10 @@ describe('token cache', () => {
   test('a failed fetch is not cached: the next caller tries again', async () => {
     let calls = 0;
     const cache = createTokenCache({
-      fetchToken: () => (++calls === 1 ? Promise.reject(new Error('down')) : Promise.resolve({ accessToken: 'ok', expiresInSeconds: 60 })),
+      fetchToken: () =>
+        ++calls === 1
+          ? Promise.reject(new Error('down'))
+          : Promise.resolve({ accessToken: 'ok', expiresInSeconds: 60 }),
     });
     await expect(cache.get()).rejects.toThrow('down');
     expect(await cache.get()).toBe('ok');

@@ -1,0 +1,28 @@
+import type { SigningKey } from './jwt';
+import type { RateLimiter } from './rateLimiter';
+import type { UserStore } from './userStore';
+import type { EmulatorClient, EmulatorLogger } from './types';
+
+/** What the route modules share. `origin` is only known once the server listens. */
+export interface EmulatorContext {
+  origin: { url: string };
+  clients: Map<string, EmulatorClient>;
+  connections: Set<string>;
+  key: SigningKey;
+  store: UserStore;
+  limiter: RateLimiter;
+  tokenLifetimeSeconds: number;
+  logger?: EmulatorLogger;
+}
+
+/**
+ * Audiences that name this emulator's Management API. The same server answers on 127.0.0.1
+ * and localhost, and the official SDK defaults to `https://{domain}/api/v2/` even when its
+ * requests are routed to plain http, so all four spellings are the same API.
+ */
+export function managementAudiences(url: string): string[] {
+  const { port } = new URL(url);
+  return ['http', 'https'].flatMap((scheme) =>
+    ['127.0.0.1', 'localhost'].map((host) => `${scheme}://${host}:${port}/api/v2/`),
+  );
+}

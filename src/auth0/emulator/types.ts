@@ -1,0 +1,105 @@
+// Public types of the Auth0 emulator. Kept apart from the implementation so the product and
+// tests can import them without pulling in express.
+
+export interface EmulatorClient {
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+}
+
+export interface EmulatorLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface RateLimitOptions {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface Auth0EmulatorOptions {
+  /** 0 (default) picks a free port. The emulator always binds 127.0.0.1. */
+  port?: number;
+  clients?: EmulatorClient[];
+  tokenLifetimeSeconds?: number;
+  /** When set, users and the signing key survive restarts (JSON, written atomically). */
+  stateFile?: string;
+  rateLimit?: RateLimitOptions;
+  /** Exposes unauthenticated /__emulator routes; for tests only. */
+  enableControlApi?: boolean;
+  /** Database connections that exist; default ['Username-Password-Authentication']. */
+  connections?: string[];
+  logger?: EmulatorLogger;
+}
+
+export interface EmulatorIdentity {
+  connection: string;
+  user_id: string;
+  provider: 'auth0';
+  isSocial: false;
+}
+
+/** A user as the Management API v2 returns it (never includes the password hash). */
+export interface EmulatorUser {
+  user_id: string;
+  email: string;
+  email_verified: boolean;
+  name: string;
+  nickname: string;
+  picture: string;
+  identities: EmulatorIdentity[];
+  created_at: string;
+  updated_at: string;
+  given_name?: string;
+  family_name?: string;
+  username?: string;
+  phone_number?: string;
+  phone_verified?: boolean;
+  blocked?: boolean;
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string (queries can carry e-mail addresses). */
+  path: string;
+  /** 0 when no response was sent (dropped or hung connection). */
+  status: number;
+  /** ISO-8601 time the request arrived. */
+  at: string;
+}
+
+export interface FaultRule {
+  method?: string;
+  /** Exact path, or a prefix when it ends with '*'. */
+  path?: string;
+  /** How many matching requests this rule applies to; default 1. */
+  times?: number;
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  hang?: boolean;
+  dropAfterHandling?: boolean;
+}
+
+export interface FaultInjector {
+  add(rule: FaultRule): void;
+  /** Removes every rule and releases hung requests by closing their sockets. */
+  clear(): void;
+  /** Rules not yet used up. */
+  pending(): number;
+}
+
+export interface Auth0Emulator {
+  url: string;
+  managementAudience: string;
+  stop(): Promise<void>;
+  users(): EmulatorUser[];
+  findUserByEmail(email: string): EmulatorUser | undefined;
+  requests(): RecordedRequest[];
+  tokenRequestCount(): number;
+  resetRecords(): void;
+  faults: FaultInjector;
+}
