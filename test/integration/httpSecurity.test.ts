@@ -1,0 +1,63 @@
+import request from 'supertest';
+import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+
+let svc: TestService;
+
+beforeAll(async () => {
+  svc = await startTestService({
+    env: {
+      CORS_ORIGINS: 'https://signup.example.edu,http://localhost:5173',
+      SIGNUP_RATE_LIMIT_MAX: '3',
+      SIGNUP_RATE_LIMIT_WINDOW_SECONDS: '60',
+    },
+  });
+});
+afterAll(async () => {
+  await svc.close();
+});
+
+test('a preflight from an allowed origin is answered with that origin', async () => {
+  const res = await request(svc.app)
+    .options('/users')
+    .set('origin', 'https://signup.example.edu')
+    .set('access-control-request-method', 'POST')
+    .set('access-control-request-headers', 'content-type');
+
+  expect(res.status).toBe(204);
+  expect(res.headers['access-control-allow-origin']).toBe('https://signup.example.edu');
+  expect(res.headers['access-control-allow-methods']).toContain('POST');
+  expect(res.headers['access-control-allow-headers']).toContain('content-type');
+});
+
+test('an origin outside CORS_ORIGINS gets no CORS headers', async () => {
+  const res = await request(svc.app)
+    .options('/users')
+    .set('origin', 'https://evil.example')
+    .set('access-control-request-method', 'POST');
+
+  expect(res.headers['access-control-allow-origin']).toBeUndefined();
+});
+
+test('responses carry helmet’s security headers and no x-powered-by', async () => {
+  const res = await request(svc.app).get('/nope');
+  expect(res.headers['x-content-type-options']).toBe('nosniff');
+  expect(res.headers['content-security-policy']).toBeDefined();
+  expect(res.headers['x-powered-by']).toBeUndefined();
+  expect(res.headers['x-request-id']).toMatch(/^[\w-]+$/);
+});
+
+test('after the per-IP signup limit, responds 429 rate_limited with Retry-After and creates nothing', async () => {
+  const bad = { email: 'nope', password: 'x', schoolName: 'x' };
+  for (let i = 0; i < 3; i++)
+    expect((await request(svc.app).post('/users').send(bad)).status).toBe(400);
+
+  const id = uniqueSuffix();
+  const res = await request(svc.app)
+    .post('/users')
+    .send({ email: `l.${id}@school.test`, password: 'Sup3r-secret', schoolName: `Limited ${id}` });
+
+  expect(res.status).toBe(429);
+  expect(res.body.error.code).toBe('rate_limited');
+  expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  expect(await svc.catalog('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });
+});
