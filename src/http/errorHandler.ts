@@ -6,6 +6,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors';
+import { INTERNAL_ERROR_CODE, type ErrorBody } from './errorBody';
 
 /**
  * The one place errors become HTTP. Every answer has the shape
@@ -37,7 +38,9 @@ export function errorHandler(bodyLimit: string): ErrorRequestHandler {
     const known = error instanceof AppError ? error : fromBodyParser(error, bodyLimit);
     if (!known) {
       req.log.error({ err: error }, 'unhandled error');
-      res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong.' } });
+      res.status(500).json({
+        error: { code: INTERNAL_ERROR_CODE, message: 'Something went wrong.' },
+      } satisfies ErrorBody);
       return;
     }
     const level = known.status >= 500 ? 'error' : 'info';
@@ -52,7 +55,7 @@ export function errorHandler(bodyLimit: string): ErrorRequestHandler {
         message: known.message,
         ...(known.details ? { details: known.details } : {}),
       },
-    });
+    } satisfies ErrorBody);
   };
 }
 

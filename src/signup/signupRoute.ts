@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { requireJson } from '../http/requireJson';
 import { signUp, type SignupDeps } from './signUp';
 import { parseSignupRequest } from './signupRequest';
+import type { SignupResponse } from './signupResponse';
 
 /** POST /users: validate, run the signup saga, answer 201. Errors go to the error handler. */
 export function signupRouter(deps: SignupDeps): Router {
@@ -12,7 +13,7 @@ export function signupRouter(deps: SignupDeps): Router {
     res
       .status(201)
       .location(`/users/${encodeURIComponent(result.userId)}`)
-      .json(result);
+      .json(result satisfies SignupResponse);
   });
   return router;
 }
