@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
+import { healthRouter, type HealthDeps } from './health/healthRouter';
 import { errorHandler, notFound } from './http/errorHandler';
 import { corsForOrigins, signupRateLimit } from './http/security';
 import type { Logger } from './logger';
@@ -13,10 +14,11 @@ export interface AppDeps {
   config: Pick<Config, 'bodyLimit' | 'corsOrigins' | 'trustProxy' | 'signupRateLimit'>;
   logger: Logger;
   signup: SignupDeps;
+  health: HealthDeps;
 }
 
 /** Builds the HTTP app from its dependencies; listening is server.ts's business. */
-export function createApp({ config, logger, signup }: AppDeps): Express {
+export function createApp({ config, logger, signup, health }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -48,6 +50,7 @@ export function createApp({ config, logger, signup }: AppDeps): Express {
   // Counted before validation, so a flood of bad bodies is limited too.
   app.post('/users', signupRateLimit(config.signupRateLimit));
   app.use(signupRouter(signup));
+  app.use(healthRouter(health));
 
   app.use(notFound);
   app.use(errorHandler(config.bodyLimit));

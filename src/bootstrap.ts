@@ -8,6 +8,7 @@ import { openDatabaseServer } from './db/databaseServer';
 import { databaseNameOf } from './db/databaseUrl';
 import { createKnex, type Knex } from './db/knexFactory';
 import { catalogMigrations } from './db/migrationSettings';
+import { catalogReadiness } from './health/readiness';
 import type { Logger } from './logger';
 import { createTenantProvisioner } from './tenants/provisioner';
 import { migrateAllTenants } from './tenants/migrateAllTenants';
@@ -84,6 +85,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       config,
       logger,
       signup: { schools, tenants, auth0: createAuth0Client(auth0Config, logger), logger },
+      health: { checkCatalog: catalogReadiness(catalog) },
     });
     return { app, catalog, catalogUrl: server.catalogUrl, auth0Config, close };
   } catch (error) {
