@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config';
+import { docsRouter } from './docs/docsRouter';
 import { healthRouter, type HealthDeps } from './health/healthRouter';
 import { errorHandler, notFound } from './http/errorHandler';
 import { corsForOrigins, signupRateLimit } from './http/security';
@@ -51,6 +52,7 @@ export function createApp({ config, logger, signup, health }: AppDeps): Express 
   app.post('/users', signupRateLimit(config.signupRateLimit));
   app.use(signupRouter(signup));
   app.use(healthRouter(health));
+  app.use(docsRouter({ bodyLimit: config.bodyLimit }));
 
   app.use(notFound);
   app.use(errorHandler(config.bodyLimit));

@@ -28,5 +28,7 @@ export function errorBodyWithCodes(codes: readonly [string, ...string[]]) {
   return z.object({ error: errorObject(z.enum(codes)) });
 }
 
-/** The code of a 500 that is not one of ours (a bug); its details stay in the log. */
-export const INTERNAL_ERROR_CODE = 'internal_error';
+/** The answer to an error that is not one of ours (a bug); its details stay in the log. */
+export const INTERNAL_ERROR_BODY: ErrorBody = Object.freeze({
+  error: Object.freeze({ code: 'internal_error', message: 'Something went wrong.' }),
+});

@@ -6,7 +6,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors';
-import { INTERNAL_ERROR_CODE, type ErrorBody } from './errorBody';
+import { INTERNAL_ERROR_BODY, type ErrorBody } from './errorBody';
 
 /**
  * The one place errors become HTTP. Every answer has the shape
@@ -38,9 +38,7 @@ export function errorHandler(bodyLimit: string): ErrorRequestHandler {
     const known = error instanceof AppError ? error : fromBodyParser(error, bodyLimit);
     if (!known) {
       req.log.error({ err: error }, 'unhandled error');
-      res.status(500).json({
-        error: { code: INTERNAL_ERROR_CODE, message: 'Something went wrong.' },
-      } satisfies ErrorBody);
+      res.status(500).json(INTERNAL_ERROR_BODY);
       return;
     }
     const level = known.status >= 500 ? 'error' : 'info';

@@ -23,11 +23,18 @@ export const SignupRequestSchema = z
         .trim()
         .toLowerCase()
         .max(254, 'Email must be at most 254 characters.')
-        .pipe(z.email({ error: 'Enter a valid email address.' })),
+        .pipe(z.email({ error: 'Enter a valid email address.' }))
+        .meta({ description: 'Trimmed and lower-cased, then a valid email address (≤ 254).' }),
       password: requiredString('Password')
         .min(1, 'Password is required.')
-        .max(128, 'Password must be at most 128 characters.'),
-      passwordConfirm: requiredString('Password confirmation').optional(),
+        .max(128, 'Password must be at most 128 characters.')
+        .meta({
+          description:
+            "At most 128 characters. Strength is the Auth0 tenant's password policy (the local emulator applies Auth0's good policy: at least 8 characters with 3 of lower case, upper case, digits, special characters); a rejection is a 400 with details.password.",
+        }),
+      passwordConfirm: requiredString('Password confirmation')
+        .optional()
+        .meta({ description: 'Optional; when sent it must equal password.' }),
       schoolName: requiredString('School name')
         .refine((s) => !CONTROL_CHARS.test(s), 'School name must not contain control characters.')
         .transform((s) => s.normalize('NFC').trim().replace(/\s+/g, ' '))
@@ -36,7 +43,11 @@ export const SignupRequestSchema = z
             .string()
             .min(2, 'School name must be at least 2 characters.')
             .max(200, 'School name must be at most 200 characters.'),
-        ),
+        )
+        .meta({
+          description:
+            "2–200 characters once trimmed and whitespace-collapsed, no control characters, with letters or digits. Its slug is the school's database name (see the README), so names differing only in case, spacing or accents are the same school.",
+        }),
     },
     { error: 'Send a JSON object with email, password and schoolName.' },
   )

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { version } from '../../package.json';
+import { ErrorBodySchema, errorBodyWithCodes } from '../http/errorBody';
+import { CatalogUnavailableError, HealthStatusSchema } from '../health/healthRouter';
+import { DEFAULT_READINESS_TIMEOUT_MS } from '../health/readiness';
+import { SignupRequestSchema } from '../signup/signupRequest';
+import { SignupResponseSchema } from '../signup/signupResponse';
+import { signupErrors, type DocumentedError } from './signupErrors';
+
+/**
+ * The OpenAPI 3.1 document, generated from the zod schemas the routes validate and answer
+ * with. OpenAPI 3.1 schemas are JSON Schema 2020-12, which is what z.toJSONSchema emits.
+ * Requests are documented as the client may send them (`io: 'input'`: before trimming and
+ * lower-casing), responses as the server writes them (`io: 'output'`).
+ */
+
+type Json = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const json: Json = z.toJSONSchema(schema, { target: 'draft-2020-12', io });
+  delete json.$schema; // the document's dialect already says so
+  return json;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Invalid request',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  429: 'Too many signups',
+  500: 'Signup failed on our side',
+  502: 'Auth0 rejected the request',
+  503: 'Auth0 unavailable',
+};
+
+/** One response per status; its schema narrows `code` to the codes that status can carry. */
+function errorResponses(errors: DocumentedError[]): Record<string, Json> {
+  const byStatus = new Map<number, DocumentedError[]>();
+  for (const e of errors) byStatus.set(e.status, [...(byStatus.get(e.status) ?? []), e]);
+  const responses: Record<string, Json> = {};
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const codes = group.map((e) => e.code) as [string, ...string[]];
+    const headerNames = [...new Set(group.flatMap((e) => e.headers))];
+    responses[String(status)] = {
+      description: [
+        STATUS_TITLES[status] ?? 'Error',
+        ...group.map((e) => `- \`${e.code}\`: ${e.when}`),
+      ].join('\n\n'),
+      headers: Object.fromEntries([
+        ['x-request-id', headerRef('RequestId')],
+        ...headerNames.map((h) => [h, headerRef(h.replace(/-/g, ''))]),
+      ]),
+      content: {
+        'application/json': {
+          schema: schemaOf(errorBodyWithCodes(codes), 'output'),
+          examples: Object.fromEntries(
+            group.map((e) => [e.code, { summary: e.code, value: e.example }]),
+          ),
+        },
+      },
+    };
+  }
+  return responses;
+}
+
+function jsonResponse(description: string, schema: Json, extra: Json = {}): Json {
+  return {
+    description,
+    headers: { 'x-request-id': headerRef('RequestId') },
+    content: { 'application/json': { schema } },
+    ...extra,
+  };
+}
+
+const SIGNUP_EXAMPLE = {
+  email: 'ada@springfield.edu',
+  password: 'Sup3r-secret',
+  passwordConfirm: 'Sup3r-secret',
+  schoolName: 'Springfield Elementary',
+};
+
+export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json {
+  const notReady = new CatalogUnavailableError(undefined);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tenant signup service',
+      version,
+      description:
+        "Signs a school up: an Auth0 user plus the school's own migrated PostgreSQL database. Every error has the shape `{ error: { code, message, details? } }`, where `details` maps a field to messages to show next to it.",
+    },
+    paths: {
+      '/users': {
+        post: {
+          operationId: 'signUp',
+          summary: 'Sign a school up',
+          description:
+            'Reserves the school, creates the Auth0 user, creates and migrates the school database. It ends with a complete tenant or, after undoing the steps already done, with nothing.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: ref('SignupRequest'), example: SIGNUP_EXAMPLE },
+            },
+          },
+          responses: {
+            '201': jsonResponse('The school is ready.', ref('SignupResponse'), {
+              headers: {
+                'x-request-id': headerRef('RequestId'),
+                Location: { description: 'The new user.', schema: { type: 'string' } },
+              },
+            }),
+            ...errorResponses(signupErrors(options.bodyLimit ?? '10kb')),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness: the process is up',
+          responses: { '200': jsonResponse('Alive.', ref('HealthStatus')) },
+        },
+      },
+      '/readyz': {
+        get: {
+          operationId: 'ready',
+          summary: `Readiness: the catalog database answers \`select 1\` within ${DEFAULT_READINESS_TIMEOUT_MS} ms`,
+          responses: {
+            '200': jsonResponse('Ready to take signups.', ref('HealthStatus')),
+            '503': jsonResponse(
+              'Not ready: the catalog database is unreachable or too slow.',
+              schemaOf(errorBodyWithCodes([notReady.code]), 'output'),
+            ),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'openApiDocument',
+          summary: 'This document',
+          responses: { '200': jsonResponse('OpenAPI 3.1 document.', { type: 'object' }) },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        SignupRequest: schemaOf(SignupRequestSchema, 'input'),
+        SignupResponse: schemaOf(SignupResponseSchema, 'output'),
+        ErrorBody: schemaOf(ErrorBodySchema, 'output'),
+        HealthStatus: schemaOf(HealthStatusSchema, 'output'),
+      },
+      headers: {
+        RequestId: {
+          description: 'The request id (sent by the client as x-request-id, or generated).',
+          schema: { type: 'string' },
+        },
+        RetryAfter: {
+          description: 'Seconds to wait before trying again.',
+          schema: { type: 'integer', minimum: 1 },
+        },
+      },
+    },
+  };
+}
