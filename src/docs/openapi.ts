@@ -92,10 +92,16 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
       description:
         "Signs a school up: an Auth0 user plus the school's own migrated PostgreSQL database. Every error has the shape `{ error: { code, message, details? } }`, where `details` maps a field to messages to show next to it.",
     },
+    tags: [
+      { name: 'Signup', description: 'Create a school: account and database.' },
+      { name: 'Health', description: 'Probes for load balancers and orchestrators.' },
+      { name: 'Docs', description: 'This document.' },
+    ],
     paths: {
       '/users': {
         post: {
           operationId: 'signUp',
+          tags: ['Signup'],
           summary: 'Sign a school up',
           description:
             'Reserves the school, creates the Auth0 user, creates and migrates the school database. It ends with a complete tenant or, after undoing the steps already done, with nothing.',
@@ -119,6 +125,7 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
       '/healthz': {
         get: {
           operationId: 'health',
+          tags: ['Health'],
           summary: 'Liveness: the process is up',
           responses: { '200': jsonResponse('Alive.', ref('HealthStatus')) },
         },
@@ -126,7 +133,10 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
       '/readyz': {
         get: {
           operationId: 'ready',
-          summary: `Readiness: the catalog database answers \`select 1\` within ${DEFAULT_READINESS_TIMEOUT_MS} ms`,
+          tags: ['Health'],
+          summary: `Readiness: the catalog database answers within ${DEFAULT_READINESS_TIMEOUT_MS} ms`,
+          description:
+            "Runs `select 1` on the catalog database through the service's own connection pool. 503 while the catalog is unreachable or slow; 200 again as soon as it answers.",
           responses: {
             '200': jsonResponse('Ready to take signups.', ref('HealthStatus')),
             '503': jsonResponse(
@@ -139,6 +149,7 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
       '/openapi.json': {
         get: {
           operationId: 'openApiDocument',
+          tags: ['Docs'],
           summary: 'This document',
           responses: { '200': jsonResponse('OpenAPI 3.1 document.', { type: 'object' }) },
         },
