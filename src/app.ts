@@ -8,6 +8,7 @@ import { healthRouter, type HealthDeps } from './health/healthRouter';
 import { errorHandler, notFound } from './http/errorHandler';
 import { corsForOrigins, signupRateLimit } from './http/security';
 import type { Logger } from './logger';
+import { signupPageRouter } from './signup/signupPage';
 import { signupRouter } from './signup/signupRoute';
 import type { SignupDeps } from './signup/signUp';
 
@@ -53,6 +54,7 @@ export function createApp({ config, logger, signup, health }: AppDeps): Express 
   app.use(signupRouter(signup));
   app.use(healthRouter(health));
   app.use(docsRouter({ bodyLimit: config.bodyLimit }));
+  app.use(signupPageRouter());
 
   app.use(notFound);
   app.use(errorHandler(config.bodyLimit));
