@@ -20,6 +20,9 @@ const transform: Config['transform'] = {
 const transformIgnorePatterns = ['/node_modules/(?!(any-ascii)/)'];
 
 const config: Config = {
+  // Integration tests share one PostgreSQL server and assert server-wide facts (pg_database),
+  // so files run one at a time (what jest picks on a 2-core machine anyway).
+  maxWorkers: 1,
   projects: [
     {
       displayName: 'unit',

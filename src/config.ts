@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   AUTH0_EMULATOR_PORT: port(4010),
   AUTH0_EMULATOR_STATE_FILE: z.string().default('.data/auth0-emulator.json'),
   MIGRATE_TENANTS_ON_START: boolean(true),
+  TENANT_MIGRATIONS_DIR: optionalText,
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TENANT_MIGRATION_CONCURRENCY: positiveInt(4),
   BODY_LIMIT: z.string().default('10kb'),
   CORS_ORIGINS: z.string().default(''),
@@ -77,6 +79,10 @@ export interface Config {
   auth0Emulator: { port: number; stateFile: string };
   migrateTenantsOnStart: boolean;
   tenantMigrationConcurrency: number;
+  /** Undefined means the repository's tenant-migrations/. */
+  tenantMigrationsDir: string | undefined;
+  /** How often the server retries unfinished compensations (0 = only at start-up). */
+  reconcileIntervalSeconds: number;
   /** Browser origins allowed to call the API cross-origin (exact matches). */
   corsOrigins: readonly string[];
   /** express's `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
@@ -184,6 +190,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     }),
     migrateTenantsOnStart: e.MIGRATE_TENANTS_ON_START,
     tenantMigrationConcurrency: e.TENANT_MIGRATION_CONCURRENCY,
+    tenantMigrationsDir: e.TENANT_MIGRATIONS_DIR,
+    reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     corsOrigins: Object.freeze(parseOrigins(e.CORS_ORIGINS)),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     signupRateLimit: Object.freeze({

@@ -13,24 +13,28 @@ export interface School {
   email: string;
   auth0UserId: string | null;
   status: SchoolStatus;
+  ownerKey: number | null;
+  lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-interface SchoolRow {
+export interface SchoolRow {
   id: string;
   name: string;
   db_name: string;
   email: string;
   auth0_user_id: string | null;
   status: SchoolStatus;
+  owner_key: number | null;
+  last_error: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const TABLE = 'catalog.schools';
 
-function toSchool(row: SchoolRow): School {
+export function toSchool(row: SchoolRow): School {
   return {
     id: row.id,
     name: row.name,
@@ -38,6 +42,8 @@ function toSchool(row: SchoolRow): School {
     email: row.email,
     auth0UserId: row.auth0_user_id,
     status: row.status,
+    ownerKey: row.owner_key,
+    lastError: row.last_error,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -45,10 +51,16 @@ function toSchool(row: SchoolRow): School {
 
 export interface SchoolsRepository {
   /** Claims the name and email (status `provisioning`); the unique indexes pick one winner. */
-  reserve(input: { name: string; dbName: string; email: string }): Promise<School>;
+  reserve(input: {
+    name: string;
+    dbName: string;
+    email: string;
+    ownerKey: number;
+  }): Promise<School>;
   attachAuth0User(id: string, auth0UserId: string): Promise<void>;
   markReady(id: string): Promise<void>;
-  markFailed(id: string): Promise<void>;
+  /** Compensation could not finish: keep the row (and what it points to) for the reconciler. */
+  markFailed(id: string, error: string): Promise<void>;
   /** Gives the name and email back (the signup left nothing else behind). */
   release(id: string): Promise<void>;
   findByDbName(dbName: string): Promise<School | undefined>;
@@ -56,15 +68,11 @@ export interface SchoolsRepository {
 }
 
 export function createSchoolsRepository(db: Knex): SchoolsRepository {
-  const setStatus = async (id: string, status: SchoolStatus) => {
-    await db(TABLE).where({ id }).update({ status, updated_at: db.fn.now() });
-  };
-
   return {
-    async reserve({ name, dbName, email }) {
+    async reserve({ name, dbName, email, ownerKey }) {
       try {
         const [row] = (await db(TABLE)
-          .insert({ name, db_name: dbName, email, status: 'provisioning' })
+          .insert({ name, db_name: dbName, email, status: 'provisioning', owner_key: ownerKey })
           .returning('*')) as SchoolRow[];
         return toSchool(row!);
       } catch (error) {
@@ -78,8 +86,24 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
     async attachAuth0User(id, auth0UserId) {
       await db(TABLE).where({ id }).update({ auth0_user_id: auth0UserId, updated_at: db.fn.now() });
     },
-    markReady: (id) => setStatus(id, 'ready'),
-    markFailed: (id) => setStatus(id, 'failed'),
+    async markReady(id) {
+      await db(TABLE).where({ id }).update({
+        status: 'ready',
+        last_error: null,
+        last_error_at: null,
+        updated_at: db.fn.now(),
+      });
+    },
+    async markFailed(id, error) {
+      await db(TABLE)
+        .where({ id })
+        .update({
+          status: 'failed',
+          last_error: error.slice(0, 1000),
+          last_error_at: db.fn.now(),
+          updated_at: db.fn.now(),
+        });
+    },
     async release(id) {
       await db(TABLE).where({ id }).delete();
     },

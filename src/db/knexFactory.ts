@@ -17,6 +17,8 @@ export function createKnex(url: string, options: KnexOptions = {}): Knex {
     },
     pool: { min: 0, max: 10, ...options.pool },
     acquireConnectionTimeout: 15_000,
+    // knex prints failed migrations to the console before rethrowing; callers log the error.
+    log: { error: () => undefined },
   });
 }
 

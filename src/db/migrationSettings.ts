@@ -13,9 +13,13 @@ export const catalogMigrations: Knex.MigratorConfig = {
   tableName: 'knex_migrations',
 };
 
-/** Every tenant database's schema (`tenant-migrations/`). */
-export const tenantMigrations: Knex.MigratorConfig = {
-  directory: path.join(ROOT_DIR, 'tenant-migrations'),
-  loadExtensions: extensions,
-  tableName: 'knex_migrations',
-};
+export const DEFAULT_TENANT_MIGRATIONS_DIR = path.join(ROOT_DIR, 'tenant-migrations');
+
+/** Every tenant database's schema (`tenant-migrations/` unless TENANT_MIGRATIONS_DIR says otherwise). */
+export function tenantMigrations(directory = DEFAULT_TENANT_MIGRATIONS_DIR): Knex.MigratorConfig {
+  return {
+    directory: path.resolve(directory),
+    loadExtensions: extensions,
+    tableName: 'knex_migrations',
+  };
+}

@@ -1,5 +1,6 @@
 import type { Auth0Client } from '../auth0/managementClient';
 import type { SchoolsRepository } from '../catalog/schoolsRepository';
+import { DatabaseNameUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { TenantProvisioner } from '../tenants/provisioner';
 import { Compensations } from './saga';
@@ -10,6 +11,8 @@ export interface SignupDeps {
   auth0: Auth0Client;
   tenants: TenantProvisioner;
   logger: Logger;
+  /** This process's owner-lock key: lets the reconciler tell in-flight signups from abandoned ones. */
+  ownerKey: number;
 }
 
 export interface SignupResult {
@@ -21,23 +24,24 @@ export interface SignupResult {
 /**
  * The signup saga. Every request ends with a complete tenant (Auth0 user, database at the
  * latest migration, catalog row `ready`) or, after compensation, with nothing left behind.
+ * If this process dies mid-way, the reconciler finishes the compensation (reconcile.ts).
  */
 export async function signUp(input: SignupInput, deps: SignupDeps): Promise<SignupResult> {
-  const { schools, auth0, tenants } = deps;
+  const { schools, auth0, tenants, ownerKey } = deps;
   const logger = deps.logger.child({ dbName: input.dbName });
 
   // 1. Claim the name and email before any external call: the catalog's unique indexes pick
-  //    one winner per race (409 school_taken / email_taken for the rest).
-  const school = await schools.reserve({
-    name: input.schoolName,
-    dbName: input.dbName,
-    email: input.email,
-  });
+  //    one winner per race (409 school_taken / email_taken for the others).
+  const school = await schools.reserve({ ...input, name: input.schoolName, ownerKey });
   const undo = new Compensations(logger);
   undo.add('release reservation', () => schools.release(school.id));
 
   try {
-    // 2. The Auth0 user, pointing at the school's database.
+    // 2. A database someone else made under this name is never adopted; fail before Auth0.
+    if (await tenants.exists(school.dbName)) throw new DatabaseNameUnavailableError();
+
+    // 3. The Auth0 user, pointing at the school's database. Its app_metadata.signup_id lets a
+    //    retry after a lost response, and the reconciler, recognise it.
     const user = await auth0.createUser({
       email: input.email,
       password: input.password,
@@ -47,12 +51,15 @@ export async function signUp(input: SignupInput, deps: SignupDeps): Promise<Sign
     undo.add('delete Auth0 user', () => auth0.deleteUser(user.user_id));
     await schools.attachAuth0User(school.id, user.user_id);
 
-    // 3. The school's own database (never one that already existed), at the latest schema.
-    await tenants.createDatabase(school.dbName);
-    undo.add('drop tenant database', () => tenants.dropDatabase(school.dbName));
-    await tenants.migrate(school.dbName);
+    // 4. The database, created and migrated under a staging name, then given the school's name.
+    undo.add('drop staging database', () => tenants.dropStaging(school.id));
+    const staging = await tenants.prepare(school.id);
+    await tenants.promote(staging, school.dbName);
+    undo.add('drop tenant database', async () => {
+      await tenants.dropIfOwned(school.dbName, school.id);
+    });
 
-    // 4. Only now is the tenant visible as complete.
+    // 5. Only now is the tenant visible as complete.
     await schools.markReady(school.id);
     logger.info({ userId: user.user_id }, 'school signed up');
     return {
@@ -62,7 +69,15 @@ export async function signUp(input: SignupInput, deps: SignupDeps): Promise<Sign
     };
   } catch (error) {
     const clean = await undo.run();
-    if (!clean) await schools.markFailed(school.id).catch(() => undefined);
+    if (!clean) {
+      // Left for the reconciler, which retries failed rows; the client still gets the cause.
+      await schools.markFailed(school.id, describe(error)).catch(() => undefined);
+    }
     throw error;
   }
+}
+
+function describe(error: unknown): string {
+  const e = error as { code?: unknown; causeMessage?: unknown; message?: unknown };
+  return [e.code, e.causeMessage ?? e.message].filter((p) => typeof p === 'string').join(': ');
 }

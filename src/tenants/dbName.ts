@@ -9,8 +9,9 @@ import anyAscii from 'any-ascii';
  *   3. At most 63 bytes (PostgreSQL's identifier limit): longer slugs keep their first 54
  *      characters plus `_` and 8 hex digits of a SHA-256 of the whole slug, so long names
  *      that share a prefix stay distinct.
- *   4. Never a system or service database: postgres, template0/1, anything starting pg_,
- *      and the names in `reserved` (the catalog database, the tenant template) are refused.
+ *   4. Never a system or service database: postgres, template0/1, anything starting pg_ or
+ *      signup_tmp_ (our staging databases), and the names in `reserved` (the catalog
+ *      database, the tenant template) are refused.
  * The result matches ^[a-z0-9_]{1,63}$ and is still always quoted as an identifier in SQL.
  */
 
@@ -18,6 +19,9 @@ export const MAX_DB_NAME_BYTES = 63;
 export const DB_NAME_PATTERN = /^[a-z0-9_]{1,63}$/;
 
 const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
+
+/** Prefix of the databases signups create before renaming them (see tenantDatabases.ts). */
+export const STAGING_PREFIX = 'signup_tmp_';
 
 export type DbNameResult =
   { ok: true; dbName: string } | { ok: false; reason: 'empty' | 'reserved' };
@@ -41,7 +45,12 @@ function shorten(slug: string): string {
 }
 
 export function isReservedDbName(name: string, reserved: ReadonlySet<string> = new Set()): boolean {
-  return SYSTEM_DATABASES.has(name) || name.startsWith('pg_') || reserved.has(name);
+  return (
+    SYSTEM_DATABASES.has(name) ||
+    name.startsWith('pg_') ||
+    name.startsWith(STAGING_PREFIX) ||
+    reserved.has(name)
+  );
 }
 
 export function toDbName(
@@ -58,8 +67,13 @@ export function toDbName(
  * Defence in depth for every place that puts a name into SQL: even though names are quoted
  * as identifiers, nothing that breaks the rule gets that far.
  */
-export function assertTenantDbName(name: string, reserved: ReadonlySet<string> = new Set()): void {
-  if (!DB_NAME_PATTERN.test(name) || isReservedDbName(name, reserved)) {
+export function assertTenantDbName(
+  name: string,
+  reserved: ReadonlySet<string> = new Set(),
+  options: { allowStaging?: boolean } = {},
+): void {
+  const staging = options.allowStaging === true && name.startsWith(STAGING_PREFIX);
+  if (!DB_NAME_PATTERN.test(name) || (!staging && isReservedDbName(name, reserved))) {
     throw new Error(`Refusing to use ${JSON.stringify(name)} as a tenant database name`);
   }
 }

@@ -1,10 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from '../db/knexFactory';
 import { pgErrorCode } from '../db/knexFactory';
-import { assertTenantDbName } from './dbName';
+import { assertTenantDbName, STAGING_PREFIX } from './dbName';
 
 /**
- * CREATE/DROP DATABASE for tenants, always on a name that passed the naming rule and always
- * as a quoted identifier (knex's `??` binding).
+ * CREATE/RENAME/DROP DATABASE for tenants, always on names that passed the naming rule and
+ * always as quoted identifiers (knex's `??` binding).
+ *
+ * A tenant database is born under a staging name unique to its signup, tagged with an
+ * ownership marker, migrated, and only then renamed to the school's name. So whatever a crash
+ * leaves behind is recognisably ours (a staging name, or our marker), and a database someone
+ * else created under the school's name is never adopted: the rename fails instead.
  */
 
 export class DatabaseAlreadyExistsError extends Error {
@@ -14,32 +20,76 @@ export class DatabaseAlreadyExistsError extends Error {
   }
 }
 
+export function stagingDbName(signupId: string): string {
+  return `${STAGING_PREFIX}${ownershipMarker(signupId).slice('tenant-signup:'.length).replace(/-/g, '')}`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** COMMENT takes no bind parameters, so the marker is built only from a validated UUID. */
+export function ownershipMarker(signupId: string): string {
+  if (!UUID.test(signupId)) throw new Error('A signup id must be a UUID');
+  return `tenant-signup:${signupId}`;
+}
+
 export async function databaseExists(admin: Knex, dbName: string): Promise<boolean> {
   const row: unknown = await admin('pg_database').where({ datname: dbName }).first('datname');
   return row !== undefined;
 }
 
-/** Creates an empty database; a name that is already taken is never adopted. */
-export async function createDatabase(
+/** The signup id in a database's ownership marker, if it carries one. */
+export async function databaseOwner(admin: Knex, dbName: string): Promise<string | undefined> {
+  const row: { comment: string | null } | undefined = await admin('pg_database')
+    .where({ datname: dbName })
+    .first(admin.raw("shobj_description(oid, 'pg_database') AS comment"));
+  const match = /^tenant-signup:([0-9a-f-]{36})$/.exec(row?.comment ?? '');
+  return match?.[1];
+}
+
+/** Creates the signup's staging database and tags it as ours; returns its name. */
+export async function createStagingDatabase(
   admin: Knex,
+  signupId: string,
+  reserved: ReadonlySet<string>,
+  template?: string,
+): Promise<string> {
+  const name = stagingDbName(signupId);
+  assertTenantDbName(name, reserved, { allowStaging: true });
+  await (template
+    ? admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template])
+    : admin.raw('CREATE DATABASE ??', [name]));
+  await admin.raw(`COMMENT ON DATABASE ?? IS '${ownershipMarker(signupId)}'`, [name]);
+  return name;
+}
+
+/** Gives the staging database the school's name; fails if that name is taken meanwhile. */
+export async function promoteDatabase(
+  admin: Knex,
+  staging: string,
   dbName: string,
   reserved: ReadonlySet<string>,
 ): Promise<void> {
   assertTenantDbName(dbName, reserved);
-  try {
-    await admin.raw('CREATE DATABASE ??', [dbName]);
-  } catch (error) {
-    if (pgErrorCode(error) === '42P04') throw new DatabaseAlreadyExistsError(dbName);
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.raw('ALTER DATABASE ?? RENAME TO ??', [staging, dbName]);
+      return;
+    } catch (error) {
+      const code = pgErrorCode(error);
+      if (code === '42P04') throw new DatabaseAlreadyExistsError(dbName);
+      // 55006: a just-closed migration connection's backend has not exited yet.
+      if (code !== '55006' || attempt >= 20) throw error;
+      await sleep(25 * attempt);
+    }
   }
 }
 
-/** Drops a tenant database, disconnecting any session still in it (PostgreSQL 13+). */
+/** Drops a tenant or staging database, disconnecting any session still in it (PG 13+). */
 export async function dropDatabase(
   admin: Knex,
   dbName: string,
   reserved: ReadonlySet<string>,
 ): Promise<void> {
-  assertTenantDbName(dbName, reserved);
+  assertTenantDbName(dbName, reserved, { allowStaging: true });
   await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]);
 }

@@ -17,8 +17,8 @@ const MIGRATION_LOCK_KEY = 7_302_114_551;
  * The newest migration in tenant-migrations/, i.e. the version every tenant should be at.
  * Like knex's `currentVersion()`, a version is the migration's timestamp prefix.
  */
-export function latestTenantVersion(): string {
-  const names = readdirSync(tenantMigrations.directory as string)
+export function latestTenantVersion(directory?: string): string {
+  const names = readdirSync(tenantMigrations(directory).directory as string)
     .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
     .map((f) => path.basename(f).split('_')[0] ?? '')
     .sort();
@@ -36,12 +36,17 @@ async function withMigrationLock<T>(db: Knex, fn: () => Promise<T>): Promise<T> 
 }
 
 /** Brings one tenant database to the latest migration; returns the version it is at. */
-export async function migrateTenant(serverUrl: string, dbName: string): Promise<string> {
+export async function migrateTenant(
+  serverUrl: string,
+  dbName: string,
+  migrationsDir?: string,
+): Promise<string> {
+  const settings = tenantMigrations(migrationsDir);
   // Two connections: one holds the advisory lock, one runs the migrations.
   return withKnex(withDatabase(serverUrl, dbName), { pool: { min: 0, max: 2 } }, (db) =>
     withMigrationLock(db, async () => {
-      await db.migrate.latest(tenantMigrations);
-      return db.migrate.currentVersion(tenantMigrations);
+      await db.migrate.latest(settings);
+      return db.migrate.currentVersion(settings);
     }),
   );
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/db/migrationSettings';
 
-/** The real entry point (`tsx src/server.ts`) as a child process, as `npm start` runs it. */
+/** The real entry point (`node --import tsx src/server.ts`) as a child process, as `npm start` runs it. */
 
 export interface ServerProcess {
   url: string;
@@ -28,13 +28,17 @@ export async function startServerProcess(
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
   const port = env.PORT ?? String(await freePort());
-  const tsx = path.join(ROOT_DIR, 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [path.join(ROOT_DIR, 'src', 'server.ts')], {
-    cwd: ROOT_DIR,
-    // A clean environment: only what the test passes (plus PATH), no developer .env surprises.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: port },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // One process (no tsx wrapper process), so a SIGKILL really kills the server.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT_DIR, 'src', 'server.ts')],
+    {
+      cwd: ROOT_DIR,
+      // A clean environment: only what the test passes (plus PATH), no developer .env surprises.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: port },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,0 +1,103 @@
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, startAuth0Emulator } from './auth0/emulator';
+import { createAuth0Client, type Auth0Client } from './auth0/managementClient';
+import { acquireOwnerLock } from './catalog/ownerLock';
+import { createSchoolsRepository, type SchoolsRepository } from './catalog/schoolsRepository';
+import type { Auth0Config, Config } from './config';
+import { openDatabaseServer } from './db/databaseServer';
+import { databaseNameOf } from './db/databaseUrl';
+import { createKnex, type Knex } from './db/knexFactory';
+import { catalogMigrations } from './db/migrationSettings';
+import type { Logger } from './logger';
+import { createTenantProvisioner, type TenantProvisioner } from './tenants/provisioner';
+
+/**
+ * The composition root: turns config into the real dependencies (database server, catalog,
+ * Auth0 client, tenant provisioner). The HTTP server, the tenants CLI and the tests all start
+ * from here, so they run the same code against the same wiring.
+ */
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  catalog: Knex;
+  catalogUrl: string;
+  schools: SchoolsRepository;
+  tenants: TenantProvisioner;
+  auth0: Auth0Client;
+  auth0Config: Auth0Config;
+  /** This process's owner-lock key (see catalog/ownerLock.ts). */
+  ownerKey: number;
+  close(): Promise<void>;
+}
+
+async function resolveAuth0(
+  config: Config,
+  logger: Logger,
+  onClose: (fn: () => Promise<void>) => void,
+) {
+  if (config.auth0) return config.auth0;
+  // loadConfig() already refused this combination in production; this is the last guard.
+  if (config.env === 'production')
+    throw new Error('The Auth0 emulator is never used in production');
+  const emulator = await startAuth0Emulator({
+    port: config.auth0Emulator.port,
+    stateFile: config.auth0Emulator.stateFile,
+    connections: [config.auth0Connection],
+    logger,
+  });
+  onClose(() => emulator.stop());
+  logger.warn(
+    { url: emulator.url },
+    '*** NO AUTH0 CREDENTIALS CONFIGURED: using the LOCAL AUTH0 EMULATOR. Users are NOT created in a real Auth0 tenant. Set AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET for real Auth0. ***',
+  );
+  return {
+    baseUrl: emulator.url,
+    clientId: EMULATOR_CLIENT_ID,
+    clientSecret: EMULATOR_CLIENT_SECRET,
+    audience: emulator.managementAudience,
+    connection: config.auth0Connection,
+    timeoutMs: config.auth0TimeoutMs,
+    retryBudgetMs: config.auth0RetryBudgetMs,
+  } satisfies Auth0Config;
+}
+
+export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  const closers: (() => Promise<void>)[] = [];
+  const onClose = (fn: () => Promise<void>) => closers.push(fn);
+  const close = async () => {
+    for (const fn of closers.reverse()) {
+      await fn().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+    }
+  };
+  try {
+    const server = await openDatabaseServer(config, logger);
+    onClose(() => server.stop());
+    const catalog = createKnex(server.catalogUrl, { pool: { min: 0, max: 10 } });
+    onClose(() => catalog.destroy());
+    await catalog.migrate.latest(catalogMigrations);
+    const ownerLock = await acquireOwnerLock(server.catalogUrl, logger);
+    onClose(() => ownerLock.release());
+
+    const auth0Config = await resolveAuth0(config, logger, onClose);
+    return {
+      config,
+      logger,
+      catalog,
+      catalogUrl: server.catalogUrl,
+      schools: createSchoolsRepository(catalog),
+      tenants: createTenantProvisioner({
+        admin: catalog,
+        serverUrl: server.catalogUrl,
+        reservedNames: new Set([databaseNameOf(server.catalogUrl)]),
+        migrationsDir: config.tenantMigrationsDir,
+      }),
+      auth0: createAuth0Client(auth0Config, logger),
+      auth0Config,
+      ownerKey: ownerLock.key,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

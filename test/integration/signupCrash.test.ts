@@ -1,0 +1,229 @@
+import request from 'supertest';
+import {
+  EMULATOR_CLIENT_ID,
+  EMULATOR_CLIENT_SECRET,
+  startAuth0Emulator,
+  type Auth0Emulator,
+} from '../../src/auth0/emulator';
+import { withDatabase } from '../../src/db/databaseUrl';
+import { createKnex, type Knex } from '../../src/db/knexFactory';
+import { expectConsistent } from '../helpers/consistency';
+import { migrationsDirWith } from '../helpers/migrationsDir';
+import { startServerProcess, type ServerProcess } from '../helpers/serverProcess';
+import { serverUrl, uniqueSuffix } from '../helpers/testService';
+
+/**
+ * kill -9 at each step of a signup, then a restart: the start-up reconciler must leave
+ * Auth0, the catalog and pg_database in agreement. The real server runs as a child process;
+ * Auth0 is an emulator in this process. A slow extra tenant migration (1 s) and row locks
+ * held by the test pin the signup at the step to kill it in.
+ */
+
+jest.setTimeout(180_000);
+
+const catalogDb = `test_catalog_${uniqueSuffix()}`;
+const catalogUrl = withDatabase(serverUrl(), catalogDb);
+const admin = createKnex(withDatabase(serverUrl(), 'postgres'), { pool: { min: 0, max: 2 } });
+let catalog: Knex;
+let emulator: Auth0Emulator;
+let migrationsDir: string;
+let server: ServerProcess;
+const attempted: string[] = [];
+/** Tenants a crash could not stop (their last statement still committed). */
+const completed: string[] = [];
+
+const env = () => ({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  DATABASE_URL: catalogUrl,
+  AUTH0_DOMAIN: emulator.url,
+  AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
+  AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
+  AUTH0_RETRY_BUDGET_MS: '60000',
+  TENANT_MIGRATIONS_DIR: migrationsDir,
+  RECONCILE_INTERVAL_SECONDS: '0',
+  SIGNUP_RATE_LIMIT_MAX: '1000',
+});
+
+beforeAll(async () => {
+  emulator = await startAuth0Emulator();
+  migrationsDir = await migrationsDirWith('SELECT pg_sleep(1)');
+  server = await startServerProcess(env());
+  catalog = createKnex(catalogUrl, { pool: { min: 0, max: 4 }, applicationName: 'crash-test' });
+});
+afterAll(async () => {
+  await server.stop('SIGKILL');
+  await catalog.destroy();
+  const dbs = (await admin('pg_database')
+    .whereIn('datname', attempted)
+    .orWhere('datname', 'like', 'signup\\_tmp\\_%')
+    .pluck('datname')) as string[];
+  for (const db of [...dbs, catalogDb])
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
+  await admin.destroy();
+  await emulator.stop();
+});
+
+function startSignup() {
+  const id = uniqueSuffix();
+  const schoolName = `Crash School ${id}`;
+  const dbName = schoolName.toLowerCase().replace(/ /g, '_');
+  attempted.push(dbName);
+  const body = { email: `c.${id}@school.test`, password: 'Sup3r-secret', schoolName };
+  // Never answered: the server is killed mid-request.
+  const pending = request(server.url)
+    .post('/users')
+    .send(body)
+    .then(
+      () => undefined,
+      () => undefined,
+    );
+  return { dbName, email: body.email, pending };
+}
+
+/** Polls until `probe` gives something other than undefined. */
+async function waitFor(what: string, probe: () => unknown, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if ((await probe()) !== undefined) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const row = (dbName: string) =>
+  catalog('catalog.schools').where({ db_name: dbName }).first() as Promise<
+    Record<string, unknown> | undefined
+  >;
+
+const dbExists = async (name: string) =>
+  (await admin('pg_database').where({ datname: name }).first()) ? true : undefined;
+
+const stagingExists = async () =>
+  (await admin('pg_database').where('datname', 'like', 'signup\\_tmp\\_%').first())
+    ? true
+    : undefined;
+
+/** Holds the catalog row's lock so the signup's next write to it blocks. */
+async function lockRow(dbName: string): Promise<Knex.Transaction> {
+  const trx = await catalog.transaction();
+  await trx('catalog.schools').where({ db_name: dbName }).forUpdate().first();
+  return trx;
+}
+
+/**
+ * SIGKILL the server, then let go of the test's row locks. With `sessionsDie`, the dead
+ * process's database sessions are ended first (as when its host or network goes), so a
+ * statement it left waiting on a lock never runs; otherwise PostgreSQL still completes it.
+ */
+async function killAndRestart(locks: Knex.Transaction[] = [], sessionsDie = false): Promise<void> {
+  await server.stop('SIGKILL');
+  if (sessionsDie) {
+    await admin.raw(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = ? AND pid <> pg_backend_pid() AND application_name LIKE 'tenant-signup%'`,
+      [catalogDb],
+    );
+  }
+  for (const lock of locks) await lock.rollback();
+  server = await startServerProcess(env());
+  await expectConsistent({
+    catalog,
+    admin,
+    emulator,
+    serverUrl: serverUrl(),
+    attempted,
+    migrationsDir,
+  });
+}
+
+test('killed while Auth0 has not answered the create-user call: restart leaves nothing', async () => {
+  emulator.faults.add({ method: 'POST', path: '/api/v2/users', hang: true });
+  const s = startSignup();
+  await waitFor('the hung Auth0 call', () =>
+    emulator.requests().some((r) => r.path === '/api/v2/users' && r.status === 0)
+      ? true
+      : undefined,
+  );
+  await killAndRestart();
+  emulator.faults.clear();
+  expect(await row(s.dbName)).toBeUndefined();
+});
+
+test('killed after Auth0 stored the user but its answer was lost: restart finds the user by signup id and deletes it', async () => {
+  emulator.faults.add({ method: 'POST', path: '/api/v2/users', dropAfterHandling: true });
+  emulator.faults.add({ method: 'POST', path: '/api/v2/users', hang: true });
+  const s = startSignup();
+  await waitFor('the stored user', () => emulator.findUserByEmail(s.email));
+  await waitFor('the hung retry', () => (emulator.faults.pending() === 0 ? true : undefined));
+  await killAndRestart();
+  emulator.faults.clear();
+  expect(emulator.findUserByEmail(s.email)).toBeUndefined();
+});
+
+test('killed after the Auth0 user exists but before the catalog recorded it: restart deletes the user', async () => {
+  emulator.faults.add({ method: 'POST', path: '/api/v2/users', delayMs: 500 });
+  const s = startSignup();
+  await waitFor('the reservation', () => row(s.dbName));
+  const lock = await lockRow(s.dbName);
+  await waitFor('the Auth0 user', () => emulator.findUserByEmail(s.email));
+  await killAndRestart([lock]);
+  expect(emulator.findUserByEmail(s.email)).toBeUndefined();
+  expect(await row(s.dbName)).toBeUndefined();
+});
+
+test('killed while the staging database is being migrated: restart drops it and deletes the user', async () => {
+  const s = startSignup();
+  await waitFor('the staging database', stagingExists);
+  await killAndRestart();
+  expect(await stagingExists()).toBeUndefined();
+  expect(emulator.findUserByEmail(s.email)).toBeUndefined();
+});
+
+async function pinBeforeReady() {
+  const s = startSignup();
+  await waitFor('the recorded Auth0 user', async () =>
+    (await row(s.dbName))?.auth0_user_id ? true : undefined,
+  );
+  const lock = await lockRow(s.dbName);
+  await waitFor('the promoted database', () => dbExists(s.dbName));
+  expect((await row(s.dbName))?.status).toBe('provisioning');
+  return { s, lock };
+}
+
+test('killed after the database got the school’s name, before the row was marked ready: restart rolls back', async () => {
+  const { s, lock } = await pinBeforeReady();
+  await killAndRestart([lock], true);
+  expect(await dbExists(s.dbName)).toBeUndefined();
+  expect(emulator.findUserByEmail(s.email)).toBeUndefined();
+  expect(await row(s.dbName)).toBeUndefined();
+});
+
+test('killed while its “mark ready” statement was already on its way: PostgreSQL completes it and the tenant is whole', async () => {
+  const { s, lock } = await pinBeforeReady();
+  await killAndRestart([lock], false);
+  expect(await row(s.dbName)).toMatchObject({ status: 'ready' });
+  expect(await dbExists(s.dbName)).toBe(true);
+  expect(emulator.findUserByEmail(s.email)).toBeDefined();
+  completed.push(s.dbName);
+});
+
+test('after all those crashes, the restarted server signs a school up completely', async () => {
+  const id = uniqueSuffix();
+  const schoolName = `After Crash ${id}`;
+  attempted.push(`after_crash_${id}`);
+  const res = await request(server.url)
+    .post('/users')
+    .send({ email: `a.${id}@school.test`, password: 'Sup3r-secret', schoolName });
+  expect(res.status).toBe(201);
+  const ready = await expectConsistent({
+    catalog,
+    admin,
+    emulator,
+    serverUrl: serverUrl(),
+    attempted,
+    migrationsDir,
+  });
+  expect(ready.sort()).toEqual([...completed, `after_crash_${id}`].sort());
+  expect(server.output()).not.toContain('Sup3r-secret');
+});

@@ -1,0 +1,114 @@
+import request from 'supertest';
+import { withDatabase } from '../../src/db/databaseUrl';
+import { createKnex } from '../../src/db/knexFactory';
+import { reconcileSignups } from '../../src/signup/reconcile';
+import { expectConsistent } from '../helpers/consistency';
+import { migrationsDirWith } from '../helpers/migrationsDir';
+import {
+  databaseExists,
+  startTestService,
+  uniqueSuffix,
+  type TestService,
+} from '../helpers/testService';
+
+/** PostgreSQL-side failures in the middle of a signup, and compensations that fail. */
+
+jest.setTimeout(60_000);
+
+let svc: TestService;
+let broken: TestService;
+
+beforeAll(async () => {
+  svc = await startTestService();
+  broken = await startTestService({
+    emulatorInstance: svc.emulator,
+    env: { TENANT_MIGRATIONS_DIR: await migrationsDirWith('SELECT 1/0') },
+  });
+});
+afterAll(async () => {
+  await broken.close();
+  await svc.close();
+});
+afterEach(() => svc.emulator.faults.clear());
+
+function signup() {
+  const id = uniqueSuffix();
+  const schoolName = `Db Fault ${id}`;
+  return {
+    body: { email: `d.${id}@school.test`, password: 'Sup3r-secret', schoolName },
+    dbName: schoolName.toLowerCase().replace(/ /g, '_'),
+  };
+}
+
+test('when a tenant migration throws, responds 500 provisioning_failed and leaves no user, row or database', async () => {
+  const s = signup();
+  const res = await request(broken.app).post('/users').send(s.body);
+
+  expect(res.status).toBe(500);
+  expect(res.body.error.code).toBe('provisioning_failed');
+  expect(JSON.stringify(res.body)).not.toContain('division by zero'); // internals stay in the log
+  expect(broken.logs.text()).toContain('division by zero');
+  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
+  await expectConsistent({ ...broken, attempted: [s.dbName] });
+  expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
+});
+
+test('when CREATE DATABASE fails (template1 in use), responds 500 and leaves nothing', async () => {
+  const s = signup();
+  // CREATE DATABASE copies template1 and refuses while anyone is connected to it.
+  const squatter = createKnex(withDatabase(svc.serverUrl, 'template1'), {
+    pool: { min: 1, max: 1 },
+  });
+  await squatter.raw('SELECT 1');
+  try {
+    const res = await request(svc.app).post('/users').send(s.body);
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('provisioning_failed');
+  } finally {
+    await squatter.destroy();
+  }
+  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
+  await expectConsistent({ ...svc, attempted: [s.dbName] });
+});
+
+test('when the compensation itself fails (Auth0 down while undoing), the row is kept as failed and reconcile later removes everything', async () => {
+  const s = signup();
+  svc.emulator.faults.add({ method: 'DELETE', path: '/api/v2/users/*', status: 503, times: 1000 });
+
+  const res = await request(broken.app).post('/users').send(s.body);
+  expect(res.status).toBe(500);
+  const row = await broken.catalog('catalog.schools').where({ db_name: s.dbName }).first();
+  expect(row).toMatchObject({
+    status: 'failed',
+    last_error: expect.stringContaining('provisioning_failed'),
+  });
+  expect(svc.emulator.findUserByEmail(s.body.email)).toBeDefined();
+
+  // While Auth0 is still down, reconcile keeps the row.
+  const stillDown = await reconcileSignups(broken);
+  expect(stillDown.failed.map((f) => f.dbName)).toEqual([s.dbName]);
+
+  svc.emulator.faults.clear();
+  const summary = await reconcileSignups(broken);
+  expect(summary.rolledBack).toEqual([s.dbName]);
+  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
+  await expectConsistent({ ...broken, attempted: [s.dbName] });
+});
+
+test('reconcile drops orphaned staging databases it created, and never a database without its marker', async () => {
+  const stranger = `stranger_${uniqueSuffix()}`;
+  await svc.admin.raw('CREATE DATABASE ??', [stranger]);
+  const orphan = 'signup_tmp_00000000000040008000000000000001';
+  await svc.admin.raw('CREATE DATABASE ??', [orphan]);
+  await svc.admin.raw(
+    `COMMENT ON DATABASE ?? IS 'tenant-signup:00000000-0000-4000-8000-000000000001'`,
+    [orphan],
+  );
+
+  const summary = await reconcileSignups(svc);
+
+  expect(summary.orphanDatabasesDropped).toContain(orphan);
+  expect(await databaseExists(svc.admin, orphan)).toBe(false);
+  expect(await databaseExists(svc.admin, stranger)).toBe(true);
+  await svc.admin.raw('DROP DATABASE ??', [stranger]);
+});
