@@ -5,7 +5,7 @@ import { catalogReadiness } from './health/readiness';
 import type { Logger } from './logger';
 import { startRuntime, type Runtime } from './runtime';
 import { reconcileSignups } from './signup/reconcile';
-import { migrateAllTenants } from './tenants/migrateAllTenants';
+import { migrateFleet } from './tenants/fleetMigration';
 
 /**
  * What `npm start` does before listening: finish interrupted signups, re-migrate every
@@ -21,9 +21,11 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   try {
     const { schools, tenants, auth0, catalog, ownerKey } = runtime;
     await reconcileSignups({ catalog, auth0, tenants, logger });
+    await tenants.refreshTemplate();
     if (config.migrateTenantsOnStart) {
-      await migrateAllTenants({
-        schools,
+      // Failures are recorded per tenant; the server still starts and serves the others.
+      await migrateFleet({
+        catalog,
         tenants,
         logger,
         concurrency: config.tenantMigrationConcurrency,

@@ -40,6 +40,10 @@ const EnvSchema = z.object({
   AUTH0_EMULATOR_STATE_FILE: z.string().default('.data/auth0-emulator.json'),
   MIGRATE_TENANTS_ON_START: boolean(true),
   TENANT_MIGRATIONS_DIR: optionalText,
+  TENANT_TEMPLATE_DB: z
+    .string()
+    .regex(/^[a-z0-9_]{1,63}$/, 'must be a database name of a-z, 0-9 and _')
+    .default('tenant_template'),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TENANT_MIGRATION_CONCURRENCY: positiveInt(4),
   BODY_LIMIT: z.string().default('10kb'),
@@ -81,6 +85,8 @@ export interface Config {
   tenantMigrationConcurrency: number;
   /** Undefined means the repository's tenant-migrations/. */
   tenantMigrationsDir: string | undefined;
+  /** The migrated template new tenants are cloned from. */
+  tenantTemplateDb: string;
   /** How often the server retries unfinished compensations (0 = only at start-up). */
   reconcileIntervalSeconds: number;
   /** Browser origins allowed to call the API cross-origin (exact matches). */
@@ -191,6 +197,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     migrateTenantsOnStart: e.MIGRATE_TENANTS_ON_START,
     tenantMigrationConcurrency: e.TENANT_MIGRATION_CONCURRENCY,
     tenantMigrationsDir: e.TENANT_MIGRATIONS_DIR,
+    tenantTemplateDb: e.TENANT_TEMPLATE_DB,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     corsOrigins: Object.freeze(parseOrigins(e.CORS_ORIGINS)),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

@@ -39,12 +39,7 @@ async function resolveAuth0(
   // loadConfig() already refused this combination in production; this is the last guard.
   if (config.env === 'production')
     throw new Error('The Auth0 emulator is never used in production');
-  const emulator = await startAuth0Emulator({
-    port: config.auth0Emulator.port,
-    stateFile: config.auth0Emulator.stateFile,
-    connections: [config.auth0Connection],
-    logger,
-  });
+  const emulator = await shareOrStartEmulator(config, logger);
   onClose(() => emulator.stop());
   logger.warn(
     { url: emulator.url },
@@ -59,6 +54,29 @@ async function resolveAuth0(
     timeoutMs: config.auth0TimeoutMs,
     retryBudgetMs: config.auth0RetryBudgetMs,
   } satisfies Auth0Config;
+}
+
+/**
+ * A running server already serves the emulator (and owns its state file): a CLI started
+ * beside it talks to that one instead of failing on the port or overwriting the file.
+ */
+async function shareOrStartEmulator(config: Config, logger: Logger) {
+  const url = `http://127.0.0.1:${config.auth0Emulator.port}`;
+  const running = await fetch(`${url}/.well-known/openid-configuration`, {
+    signal: AbortSignal.timeout(1000),
+  }).then(
+    (res) => res.ok,
+    () => false,
+  );
+  if (running) {
+    return { url, managementAudience: `${url}/api/v2/`, stop: () => Promise.resolve() };
+  }
+  return startAuth0Emulator({
+    port: config.auth0Emulator.port,
+    stateFile: config.auth0Emulator.stateFile,
+    connections: [config.auth0Connection],
+    logger,
+  });
 }
 
 export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
@@ -90,6 +108,8 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         serverUrl: server.catalogUrl,
         reservedNames: new Set([databaseNameOf(server.catalogUrl)]),
         migrationsDir: config.tenantMigrationsDir,
+        templateDb: config.tenantTemplateDb,
+        logger,
       }),
       auth0: createAuth0Client(auth0Config, logger),
       auth0Config,

@@ -58,7 +58,7 @@ export interface SchoolsRepository {
     ownerKey: number;
   }): Promise<School>;
   attachAuth0User(id: string, auth0UserId: string): Promise<void>;
-  markReady(id: string): Promise<void>;
+  markReady(id: string, migrationVersion: string): Promise<void>;
   /** Compensation could not finish: keep the row (and what it points to) for the reconciler. */
   markFailed(id: string, error: string): Promise<void>;
   /** Gives the name and email back (the signup left nothing else behind). */

@@ -18,7 +18,7 @@ export function createKnex(url: string, options: KnexOptions = {}): Knex {
     pool: { min: 0, max: 10, ...options.pool },
     acquireConnectionTimeout: 15_000,
     // knex prints failed migrations to the console before rethrowing; callers log the error.
-    log: { error: () => undefined },
+    log: { error: () => undefined, warn: () => undefined },
   });
 }
 
@@ -45,4 +45,27 @@ export function pgErrorCode(error: unknown): string | undefined {
 export function pgConstraint(error: unknown): string | undefined {
   const c = (error as { constraint?: unknown } | null)?.constraint;
   return typeof c === 'string' ? c : undefined;
+}
+
+interface PoolClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+}
+
+/**
+ * Runs `fn` on one dedicated pooled connection (pass it to `.connection(conn)`), for work that
+ * needs session state — an advisory lock — around statements that cannot run in a
+ * transaction, such as CREATE DATABASE. Costs one connection, not two.
+ */
+export async function withConnection<T>(
+  db: Knex,
+  fn: (connection: unknown) => Promise<T>,
+): Promise<T> {
+  const client = db.client as PoolClient;
+  const connection = await client.acquireConnection();
+  try {
+    return await fn(connection);
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }

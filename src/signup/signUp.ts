@@ -53,14 +53,14 @@ export async function signUp(input: SignupInput, deps: SignupDeps): Promise<Sign
 
     // 4. The database, created and migrated under a staging name, then given the school's name.
     undo.add('drop staging database', () => tenants.dropStaging(school.id));
-    const staging = await tenants.prepare(school.id);
+    const { staging, version } = await tenants.prepare(school.id);
     await tenants.promote(staging, school.dbName);
     undo.add('drop tenant database', async () => {
       await tenants.dropIfOwned(school.dbName, school.id);
     });
 
     // 5. Only now is the tenant visible as complete.
-    await schools.markReady(school.id);
+    await schools.markReady(school.id, version);
     logger.info({ userId: user.user_id }, 'school signed up');
     return {
       userId: user.user_id,

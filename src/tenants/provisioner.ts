@@ -1,15 +1,18 @@
 import type { Knex } from '../db/knexFactory';
 import { DatabaseNameUnavailableError, ProvisioningError } from '../errors';
+import type { Logger } from '../logger';
+import { assertTenantDbName } from './dbName';
 import {
-  createStagingDatabase,
   DatabaseAlreadyExistsError,
   databaseExists,
   databaseOwner,
   dropDatabase,
   promoteDatabase,
   stagingDbName,
+  tagOwnership,
 } from './tenantDatabases';
-import { migrateTenant } from './tenantMigrator';
+import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
+import { latestTenantVersion, migrateTenant, type MigrationDirection } from './tenantMigrator';
 
 /** Creates, migrates and drops tenant databases on the catalog's server. */
 export interface TenantProvisioner {
@@ -17,16 +20,22 @@ export interface TenantProvisioner {
   readonly reservedNames: ReadonlySet<string>;
   /** True when a database with this name exists (ours or not). */
   exists(dbName: string): Promise<boolean>;
-  /** Creates, tags and migrates the signup's staging database; returns its name. */
-  prepare(signupId: string): Promise<string>;
+  /** The version every tenant should be at (newest tenant migration). */
+  readonly latestVersion: string;
+  /** Creates (from the template when possible), tags and migrates the staging database. */
+  prepare(signupId: string): Promise<{ staging: string; version: string }>;
+  /** Creates or refreshes the template database; false if that failed (signups fall back). */
+  refreshTemplate(): Promise<boolean>;
   /** Renames the staging database to the school's name (409 if that name is taken). */
   promote(staging: string, dbName: string): Promise<void>;
-  /** Migrates a live tenant database to the latest version; returns that version. */
-  migrate(dbName: string): Promise<string>;
+  /** Migrates a live tenant database to the latest version (or back a batch); returns its version. */
+  migrate(dbName: string, direction?: MigrationDirection): Promise<string>;
   /** Drops `dbName` only if it carries this signup's ownership marker; true if dropped. */
   dropIfOwned(dbName: string, signupId: string): Promise<boolean>;
   /** Drops the signup's staging database if it exists. */
   dropStaging(signupId: string): Promise<void>;
+  /** Drops a catalogued tenant database that has no marker (operator's explicit --force). */
+  dropUnmarked(dbName: string): Promise<void>;
   /** The signup id that created `dbName`, from its marker. */
   ownerOf(dbName: string): Promise<string | undefined>;
 }
@@ -39,29 +48,77 @@ export interface ProvisionerOptions {
   reservedNames: ReadonlySet<string>;
   /** Where tenant migrations live (default: tenant-migrations/). */
   migrationsDir?: string;
+  /** Clone new tenants from the template database (default true). */
+  useTemplate?: boolean;
+  /** The template database's name (default tenant_template). */
+  templateDb?: string;
+  logger: Logger;
 }
 
 const failure = (step: string, error: unknown) =>
   new ProvisioningError(step, error instanceof Error ? error.message : String(error));
 
 export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisioner {
-  const { admin, serverUrl, reservedNames, migrationsDir } = opts;
+  const { admin, serverUrl, migrationsDir, logger, useTemplate = true } = opts;
+  const template = opts.templateDb ?? DEFAULT_TEMPLATE_DB;
+  const reservedNames = new Set([...opts.reservedNames, template]);
+  const latestVersion = latestTenantVersion(migrationsDir);
+
+  /** CREATE DATABASE from the template; false when it is unavailable (then create + migrate). */
+  const tryClone = async (staging: string): Promise<boolean> => {
+    if (!useTemplate) return false;
+    try {
+      return await cloneTemplate(admin, template, staging, latestVersion);
+    } catch (error) {
+      logger.warn(
+        { err: error },
+        'cloning the tenant template failed; creating and migrating instead',
+      );
+      return false;
+    }
+  };
+
   return {
     reservedNames,
+    latestVersion,
     exists: (dbName) => databaseExists(admin, dbName),
     async prepare(signupId) {
-      let staging: string;
+      const staging = stagingDbName(signupId);
+      assertTenantDbName(staging, reservedNames, { allowStaging: true });
+      let cloned: boolean;
       try {
-        staging = await createStagingDatabase(admin, signupId, reservedNames);
+        cloned = await tryClone(staging);
+        if (!cloned) await admin.raw('CREATE DATABASE ??', [staging]);
+        await tagOwnership(admin, staging, signupId);
       } catch (error) {
         throw failure('create database', error);
       }
+      if (cloned) return { staging, version: latestVersion };
       try {
-        await migrateTenant(serverUrl, staging, migrationsDir);
+        return { staging, version: await migrateTenant(serverUrl, staging, migrationsDir) };
       } catch (error) {
         throw failure('migrate', error);
       }
-      return staging;
+    },
+    async refreshTemplate() {
+      if (!useTemplate) return false;
+      try {
+        await ensureTemplate({
+          admin,
+          serverUrl,
+          template,
+          latest: latestVersion,
+          migrationsDir,
+          logger,
+        });
+        return true;
+      } catch (error) {
+        logger.error(
+          { err: error },
+          'refreshing the tenant template failed; signups will migrate instead',
+        );
+        return false;
+      }
     },
     async promote(staging, dbName) {
       try {
@@ -71,9 +128,9 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
         throw failure('rename database', error);
       }
     },
-    async migrate(dbName) {
+    async migrate(dbName, direction = 'latest') {
       try {
-        return await migrateTenant(serverUrl, dbName, migrationsDir);
+        return await migrateTenant(serverUrl, dbName, migrationsDir, direction);
       } catch (error) {
         throw failure('migrate', error);
       }
@@ -84,6 +141,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
       return true;
     },
     dropStaging: (signupId) => dropDatabase(admin, stagingDbName(signupId), reservedNames),
+    dropUnmarked: (dbName) => dropDatabase(admin, dbName, reservedNames),
     ownerOf: (dbName) => databaseOwner(admin, dbName),
   };
 }

@@ -46,20 +46,9 @@ export async function databaseOwner(admin: Knex, dbName: string): Promise<string
   return match?.[1];
 }
 
-/** Creates the signup's staging database and tags it as ours; returns its name. */
-export async function createStagingDatabase(
-  admin: Knex,
-  signupId: string,
-  reserved: ReadonlySet<string>,
-  template?: string,
-): Promise<string> {
-  const name = stagingDbName(signupId);
-  assertTenantDbName(name, reserved, { allowStaging: true });
-  await (template
-    ? admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template])
-    : admin.raw('CREATE DATABASE ??', [name]));
+/** Tags a database as created by this signup (see reconcile.ts). */
+export async function tagOwnership(admin: Knex, name: string, signupId: string): Promise<void> {
   await admin.raw(`COMMENT ON DATABASE ?? IS '${ownershipMarker(signupId)}'`, [name]);
-  return name;
 }
 
 /** Gives the staging database the school's name; fails if that name is taken meanwhile. */

@@ -43,6 +43,11 @@ export async function startTestService(
   const catalogDb = `test_catalog_${uniqueSuffix()}`;
   const emulator = options.emulatorInstance ?? (await startAuth0Emulator(options.emulator));
   const logs = captureLogs();
+  // A service with its own migrations folder gets its own template, as a separate deployment
+  // sharing the server would; the others share the default one.
+  const ownTemplate = options.env?.TENANT_MIGRATIONS_DIR
+    ? `test_template_${uniqueSuffix()}`
+    : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'debug',
@@ -53,6 +58,8 @@ export async function startTestService(
     AUTH0_RETRY_BUDGET_MS: '2000',
     AUTH0_TIMEOUT_MS: '2000',
     SIGNUP_RATE_LIMIT_MAX: '100000',
+    RECONCILE_INTERVAL_SECONDS: '0',
+    ...(ownTemplate ? { TENANT_TEMPLATE_DB: ownTemplate } : {}),
     ...options.env,
   });
   const service = await startService(config, logs.logger);
@@ -67,7 +74,7 @@ export async function startTestService(
     async close() {
       const tenants = (await service.catalog('catalog.schools').pluck('db_name')) as string[];
       await service.close();
-      for (const db of [...tenants, catalogDb]) {
+      for (const db of [...tenants, catalogDb, ...(ownTemplate ? [ownTemplate] : [])]) {
         await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
       }
       await admin.destroy();

@@ -1,10 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/auth0/emulator';
 import { withDatabase } from '../../src/db/databaseUrl';
-import { createKnex } from '../../src/db/knexFactory';
+import { createKnex, withKnex } from '../../src/db/knexFactory';
+import { migrationsDirWith } from '../helpers/migrationsDir';
 import { freePort, startServerProcess } from '../helpers/serverProcess';
 import { databaseExists, serverUrl, uniqueSuffix } from '../helpers/testService';
 
@@ -16,11 +17,12 @@ import { databaseExists, serverUrl, uniqueSuffix } from '../helpers/testService'
 jest.setTimeout(120_000);
 
 const catalogDb = `test_catalog_${uniqueSuffix()}`;
+const templateDb = `test_template_${uniqueSuffix()}`;
 const admin = createKnex(withDatabase(serverUrl(), 'postgres'), { pool: { min: 0, max: 1 } });
 const created: string[] = [];
 
 afterAll(async () => {
-  for (const db of [...created, catalogDb])
+  for (const db of [...created, catalogDb, templateDb])
     await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
   await admin.destroy();
 });
@@ -43,6 +45,7 @@ async function emulatorUsersByEmail(emulatorUrl: string, email: string) {
 
 test('after a stop and a restart, earlier tenants are still there and re-migrated, and new signups work', async () => {
   const stateDir = await mkdtemp(path.join(tmpdir(), 'signup-restart-'));
+  const migrationsDir = await migrationsDirWith('SELECT 1');
   const emulatorPort = await freePort();
   const env = {
     NODE_ENV: 'development',
@@ -50,6 +53,8 @@ test('after a stop and a restart, earlier tenants are still there and re-migrate
     DATABASE_URL: withDatabase(serverUrl(), catalogDb),
     AUTH0_EMULATOR_PORT: String(emulatorPort),
     AUTH0_EMULATOR_STATE_FILE: path.join(stateDir, 'auth0.json'),
+    TENANT_MIGRATIONS_DIR: migrationsDir,
+    TENANT_TEMPLATE_DB: templateDb,
   };
   const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
   const id = uniqueSuffix();
@@ -66,12 +71,22 @@ test('after a stop and a restart, earlier tenants are still there and re-migrate
   await request(run1.url).post('/users').send(first).expect(201);
   expect(await run1.stop('SIGTERM')).toBe(0);
 
+  // A release with a new tenant migration: the restart must bring the old tenant to it.
+  await writeFile(
+    path.join(migrationsDir, '29990101000001_add_allergy_notes.js'),
+    "exports.up = (knex) => knex.schema.alterTable('students', (t) => t.text('allergy_notes'));\n" +
+      "exports.down = (knex) => knex.schema.alterTable('students', (t) => t.dropColumn('allergy_notes'));\n",
+  );
   const run2 = await startServerProcess(env);
   try {
     expect(run2.output()).toMatch(
-      /"total":1,"migrated":1,"failed":0[^\n]*tenant migration finished/,
+      /"total":1,"upToDate":0,"migrated":1,"failed":0[^\n]*tenant migration finished/,
     );
     expect(await databaseExists(admin, dbName)).toBe(true);
+    const columns = await withKnex(withDatabase(serverUrl(), dbName), {}, (db) =>
+      db('information_schema.columns').where({ table_name: 'students' }).pluck('column_name'),
+    );
+    expect(columns).toContain('allergy_notes');
     const users = await emulatorUsersByEmail(emulatorUrl, first.email);
     expect(users.map((u) => u.app_metadata.db_name)).toEqual([dbName]);
 

@@ -22,6 +22,7 @@ import { serverUrl, uniqueSuffix } from '../helpers/testService';
 jest.setTimeout(180_000);
 
 const catalogDb = `test_catalog_${uniqueSuffix()}`;
+const templateDb = `test_template_${uniqueSuffix()}`;
 const catalogUrl = withDatabase(serverUrl(), catalogDb);
 const admin = createKnex(withDatabase(serverUrl(), 'postgres'), { pool: { min: 0, max: 2 } });
 let catalog: Knex;
@@ -41,6 +42,7 @@ const env = () => ({
   AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
   AUTH0_RETRY_BUDGET_MS: '60000',
   TENANT_MIGRATIONS_DIR: migrationsDir,
+  TENANT_TEMPLATE_DB: templateDb,
   RECONCILE_INTERVAL_SECONDS: '0',
   SIGNUP_RATE_LIMIT_MAX: '1000',
 });
@@ -58,7 +60,7 @@ afterAll(async () => {
     .whereIn('datname', attempted)
     .orWhere('datname', 'like', 'signup\\_tmp\\_%')
     .pluck('datname')) as string[];
-  for (const db of [...dbs, catalogDb])
+  for (const db of [...dbs, catalogDb, templateDb])
     await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
   await admin.destroy();
   await emulator.stop();
@@ -103,6 +105,14 @@ const stagingExists = async () =>
   (await admin('pg_database').where('datname', 'like', 'signup\\_tmp\\_%').first())
     ? true
     : undefined;
+
+/**
+ * Without a template, signups create and migrate, and the extra 1 s migration gives the test
+ * a wide window to kill in. (Each restart re-creates the template.)
+ */
+async function withoutTemplate(): Promise<void> {
+  await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [templateDb]);
+}
 
 /** Holds the catalog row's lock so the signup's next write to it blocks. */
 async function lockRow(dbName: string): Promise<Knex.Transaction> {
@@ -173,6 +183,7 @@ test('killed after the Auth0 user exists but before the catalog recorded it: res
 });
 
 test('killed while the staging database is being migrated: restart drops it and deletes the user', async () => {
+  await withoutTemplate();
   const s = startSignup();
   await waitFor('the staging database', stagingExists);
   await killAndRestart();
@@ -181,6 +192,7 @@ test('killed while the staging database is being migrated: restart drops it and 
 });
 
 async function pinBeforeReady() {
+  await withoutTemplate();
   const s = startSignup();
   await waitFor('the recorded Auth0 user', async () =>
     (await row(s.dbName))?.auth0_user_id ? true : undefined,

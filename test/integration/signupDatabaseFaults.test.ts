@@ -17,6 +17,8 @@ jest.setTimeout(60_000);
 
 let svc: TestService;
 let broken: TestService;
+/** Healthy migrations, but its own template database, which the test may squat on. */
+let own: TestService;
 
 beforeAll(async () => {
   svc = await startTestService();
@@ -24,8 +26,13 @@ beforeAll(async () => {
     emulatorInstance: svc.emulator,
     env: { TENANT_MIGRATIONS_DIR: await migrationsDirWith('SELECT 1/0') },
   });
+  own = await startTestService({
+    emulatorInstance: svc.emulator,
+    env: { TENANT_MIGRATIONS_DIR: await migrationsDirWith('SELECT 1') },
+  });
 });
 afterAll(async () => {
+  await own.close();
   await broken.close();
   await svc.close();
 });
@@ -53,22 +60,31 @@ test('when a tenant migration throws, responds 500 provisioning_failed and leave
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
 });
 
-test('when CREATE DATABASE fails (template1 in use), responds 500 and leaves nothing', async () => {
+test('when CREATE DATABASE fails (template and template1 both in use), responds 500 and leaves nothing', async () => {
   const s = signup();
-  // CREATE DATABASE copies template1 and refuses while anyone is connected to it.
-  const squatter = createKnex(withDatabase(svc.serverUrl, 'template1'), {
-    pool: { min: 1, max: 1 },
-  });
-  await squatter.raw('SELECT 1');
+  // PostgreSQL refuses to clone a database anyone is connected to. Open the tenant template
+  // and sit in it, and in template1 (the fallback's source), so both creation paths fail.
+  const template = own.config.tenantTemplateDb;
+  await svc.admin.raw('ALTER DATABASE ?? WITH ALLOW_CONNECTIONS true', [template]);
+  const squatters = [template, 'template1'].map((db) =>
+    createKnex(withDatabase(svc.serverUrl, db), { pool: { min: 1, max: 1 } }),
+  );
   try {
-    const res = await request(svc.app).post('/users').send(s.body);
+    for (const squatter of squatters) await squatter.raw('SELECT 1');
+    const res = await request(own.app).post('/users').send(s.body);
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('provisioning_failed');
+    expect(own.logs.text()).toContain('cloning the tenant template failed');
   } finally {
-    await squatter.destroy();
+    for (const squatter of squatters) await squatter.destroy();
+    await svc.admin.raw('ALTER DATABASE ?? WITH ALLOW_CONNECTIONS false', [template]);
   }
   expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
-  await expectConsistent({ ...svc, attempted: [s.dbName] });
+  await expectConsistent({
+    ...own,
+    attempted: [s.dbName],
+    migrationsDir: own.config.tenantMigrationsDir,
+  });
 });
 
 test('when the compensation itself fails (Auth0 down while undoing), the row is kept as failed and reconcile later removes everything', async () => {

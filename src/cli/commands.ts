@@ -1,0 +1,28 @@
+import { deleteCommand } from './deleteCommand';
+import { migrateCommand, rollbackCommand } from './migrateCommands';
+import { reconcileCommand } from './reconcileCommand';
+import { statusCommand } from './statusCommand';
+import type { Runtime } from '../runtime';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  /** Returns the process exit code. */
+  run(args: string[], runtime: Runtime): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  migrate: migrateCommand,
+  status: statusCommand,
+  rollback: rollbackCommand,
+  reconcile: reconcileCommand,
+  delete: deleteCommand,
+};
+
+export function printHelp(): void {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  process.stdout.write(
+    `Usage: npm run tenants -- <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n` +
+      `Run a command with --help for its options.\n`,
+  );
+}

@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import type { Runtime } from '../runtime';
+import type { Command } from './commands';
+
+interface StatusRow {
+  name: string;
+  db_name: string;
+  server: string;
+  migration_version: string | null;
+  status: string;
+  last_error: string | null;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const clip = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max - 1)}…` : text;
+
+export const statusCommand: Command = {
+  summary: 'Table of every school: database, version, state, last error',
+  usage: `Usage: npm run tenants -- status [--json]
+
+  --json   print the rows as JSON instead of a table`,
+  async run(args: string[], runtime: Runtime) {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+    const rows: StatusRow[] = await runtime
+      .catalog('catalog.schools')
+      .orderBy('name')
+      .select('name', 'db_name', 'server', 'migration_version', 'status', 'last_error');
+    const latest = runtime.tenants.latestVersion;
+    if (values.json) {
+      process.stdout.write(
+        `${JSON.stringify({ latestVersion: latest, schools: rows }, null, 2)}\n`,
+      );
+      return 0;
+    }
+    const behind = rows.filter(
+      (r) => r.status === 'ready' && r.migration_version !== latest,
+    ).length;
+    const unfinished = rows.filter((r) => r.status !== 'ready').length;
+    process.stdout.write(
+      `latest tenant version ${latest}; ${rows.length} schools, ${behind} behind, ${unfinished} unfinished signups\n\n`,
+    );
+    if (rows.length === 0) return 0;
+    const header = ['SCHOOL', 'DATABASE', 'SERVER', 'VERSION', 'STATE', 'LAST ERROR'];
+    const body = rows.map((r) => [
+      clip(r.name, 40),
+      r.db_name,
+      r.server,
+      r.migration_version ?? '-',
+      r.status === 'ready' && r.migration_version !== latest ? 'behind' : r.status,
+      clip((r.last_error ?? '').replace(/\s+/g, ' '), 60),
+    ]);
+    process.stdout.write(`${table([header, ...body])}\n`);
+    return 0;
+  },
+};

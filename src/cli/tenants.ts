@@ -1,0 +1,47 @@
+import 'dotenv/config';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { startRuntime } from '../runtime';
+import { COMMANDS, printHelp, type Command } from './commands';
+
+/**
+ * `npm run tenants -- <command>`: operator commands over the catalogued tenants. Argument
+ * parsing and output only; each command calls the same functions the server uses.
+ */
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    printHelp();
+    return name ? 0 : 2;
+  }
+  const command: Command | undefined = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`Unknown command: ${name}\n\n`);
+    printHelp();
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+
+  const config = loadConfig();
+  // Logs go to stderr so stdout stays the command's own output (tables, JSON).
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', pino.destination(2));
+  const runtime = await startRuntime(config, logger);
+  try {
+    return await command.run(args, runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof ConfigError ? error.message : `Failed: ${String(error)}`;
+    process.stderr.write(`${message}\n`);
+    process.exit(1);
+  },
+);
