@@ -86,9 +86,11 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
     async attachAuth0User(id, auth0UserId) {
       await db(TABLE).where({ id }).update({ auth0_user_id: auth0UserId, updated_at: db.fn.now() });
     },
-    async markReady(id) {
+    async markReady(id, migrationVersion) {
       await db(TABLE).where({ id }).update({
         status: 'ready',
+        migration_version: migrationVersion,
+        migrated_at: db.fn.now(),
         last_error: null,
         last_error_at: null,
         updated_at: db.fn.now(),

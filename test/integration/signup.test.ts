@@ -64,6 +64,7 @@ describe('POST /users', () => {
       email: input.email,
       auth0_user_id: res.body.userId,
       status: 'ready',
+      migration_version: latestTenantVersion(),
     });
 
     const version = await withKnex(withDatabase(svc.serverUrl, dbName), {}, async (db) => {
