@@ -39,6 +39,8 @@ const config: Config = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/helpers/globalSetup.ts',
       globalTeardown: '<rootDir>/test/helpers/globalTeardown.ts',
+      // Real databases on a busy 2-core machine: generous limits. Speed is the benchmark's job.
+      testTimeout: 60_000,
       slowTestThreshold: 30,
     },
   ],

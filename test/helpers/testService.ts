@@ -6,7 +6,7 @@ import {
   type Auth0Emulator,
   type Auth0EmulatorOptions,
 } from '../../src/auth0/emulator';
-import { startService, type Service } from '../../src/bootstrap';
+import { startService, type Service, type ServiceOptions } from '../../src/bootstrap';
 import { loadConfig, type Env } from '../../src/config';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, type Knex } from '../../src/db/knexFactory';
@@ -37,7 +37,12 @@ export function uniqueSuffix(): string {
 }
 
 export async function startTestService(
-  options: { env?: Env; emulator?: Auth0EmulatorOptions; emulatorInstance?: Auth0Emulator } = {},
+  options: {
+    env?: Env;
+    emulator?: Auth0EmulatorOptions;
+    emulatorInstance?: Auth0Emulator;
+    service?: ServiceOptions;
+  } = {},
 ): Promise<TestService> {
   const base = serverUrl();
   const catalogDb = `test_catalog_${uniqueSuffix()}`;
@@ -55,14 +60,14 @@ export async function startTestService(
     AUTH0_DOMAIN: emulator.url,
     AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
     AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
-    AUTH0_RETRY_BUDGET_MS: '2000',
-    AUTH0_TIMEOUT_MS: '2000',
+    // Production defaults for timeouts: a loaded 2-core CI machine is slow. Fault tests set
+    // their own short ones.
     SIGNUP_RATE_LIMIT_MAX: '100000',
     RECONCILE_INTERVAL_SECONDS: '0',
     ...(ownTemplate ? { TENANT_TEMPLATE_DB: ownTemplate } : {}),
     ...options.env,
   });
-  const service = await startService(config, logs.logger);
+  const service = await startService(config, logs.logger, options.service);
   const admin = createKnex(withDatabase(base, 'postgres'), { pool: { min: 0, max: 2 } });
 
   return {

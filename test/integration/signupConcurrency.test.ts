@@ -54,3 +54,22 @@ test('10 concurrent signups with one email for different schools: exactly one te
   const ready = await expectConsistent({ ...svc, attempted });
   expect(ready.filter((db) => attempted.includes(db))).toHaveLength(1);
 });
+
+test('12 concurrent signups for different schools all clone the template without conflicts', async () => {
+  const id = uniqueSuffix();
+  const names = Array.from({ length: 12 }, (_, i) => `Clone School ${i} ${id}`);
+  const responses = await Promise.all(
+    names.map((schoolName, i) =>
+      request(svc.app)
+        .post('/users')
+        .send({ email: `clone${i}.${id}@school.test`, password, schoolName }),
+    ),
+  );
+
+  expect(responses.map((r) => r.status)).toEqual(names.map(() => 201));
+  // No "source database is being accessed by other users": nothing fell back to migrating.
+  expect(svc.logs.text()).not.toContain('cloning the tenant template failed');
+  const attempted = names.map((n) => n.toLowerCase().replace(/ /g, '_'));
+  const ready = await expectConsistent({ ...svc, attempted });
+  expect(ready).toEqual(expect.arrayContaining(attempted));
+});
