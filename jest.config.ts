@@ -23,6 +23,8 @@ const config: Config = {
   // Integration tests share one PostgreSQL server and assert server-wide facts (pg_database),
   // so files run one at a time (what jest picks on a 2-core machine anyway).
   maxWorkers: 1,
+  // Real databases on a busy 2-core machine: generous limits. Speed is the benchmark's job.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
@@ -39,8 +41,6 @@ const config: Config = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/helpers/globalSetup.ts',
       globalTeardown: '<rootDir>/test/helpers/globalTeardown.ts',
-      // Real databases on a busy 2-core machine: generous limits. Speed is the benchmark's job.
-      testTimeout: 60_000,
       slowTestThreshold: 30,
     },
   ],

@@ -31,6 +31,16 @@ const signupCalls = () =>
 const focusedId = () =>
   page.evaluate<string>('document.activeElement ? document.activeElement.id : ""');
 
+/**
+ * The element's text once the page has rendered some: the script fills it in after the
+ * response arrives, so reading it at once would race the browser.
+ */
+async function renderedText(selector: string): Promise<string> {
+  const element = page.locator(selector).filter({ hasText: /\S/ });
+  await element.waitFor({ timeout: 15_000 });
+  return element.innerText();
+}
+
 async function fillForm(values: {
   email: string;
   password?: string;
@@ -92,8 +102,8 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
     await screenshot(page, 'signup-busy');
 
     await page.waitForSelector('#result', { state: 'visible' });
-    await expect(page.locator('#result-school').innerText()).resolves.toBe(schoolName);
-    await expect(page.locator('#result-db').innerText()).resolves.toBe(`browser_elementary_${id}`);
+    await expect(renderedText('#result-school')).resolves.toBe(schoolName);
+    await expect(renderedText('#result-db')).resolves.toBe(`browser_elementary_${id}`);
     await expect(focusedId()).resolves.toBe('result');
     expect(signupCalls()).toHaveLength(1);
     await screenshot(page, 'signup-success');
@@ -135,7 +145,7 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
     await page.click('#submit');
 
     expect((await response).status()).toBe(409);
-    await expect(page.locator('#schoolName-error').innerText()).resolves.toContain(
+    await expect(renderedText('#schoolName-error')).resolves.toContain(
       'This school is already registered.',
     );
     await expect(page.getAttribute('#schoolName', 'aria-invalid')).resolves.toBe('true');
@@ -154,7 +164,7 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
     await page.click('#submit');
 
     expect((await response).status()).toBe(503);
-    await expect(page.locator('#form-error').innerText()).resolves.toMatch(
+    await expect(renderedText('#form-error')).resolves.toMatch(
       /temporarily unavailable.*try again in \d+ seconds?\b/i,
     );
     await screenshot(page, 'signup-auth0-unavailable');
