@@ -1,9 +1,9 @@
 import { chmod, mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embeddedPostgres';
 import { createLogger } from '../../src/logger';
+import { freePort } from './serverProcess';
 
 /**
  * Starts one throw-away embedded PostgreSQL for the whole integration run, unless
@@ -13,17 +13,6 @@ import { createLogger } from '../../src/logger';
 
 declare global {
   var __TEST_PG__: RunningPostgres | undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function globalSetup(): Promise<void> {
