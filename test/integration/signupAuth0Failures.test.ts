@@ -136,3 +136,12 @@ test('when Auth0 cannot be reached at all, responds 503 and leaves nothing', asy
     await offline.close();
   }
 });
+
+test('through all of the above, no password, client secret or token reached a log line', () => {
+  const logs = svc.logs.text();
+  expect(logs).toContain('Auth0 call will be retried'); // the scenarios above did log
+  expect(logs).not.toContain('Sup3r-secret');
+  expect(logs).not.toContain(svc.auth0Config.clientSecret);
+  expect(logs).not.toMatch(/eyJ[\w-]+\.[\w-]+\./); // no JWT
+  expect(logs).not.toMatch(/authorization/i);
+});
