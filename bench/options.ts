@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+
+/** Command line and environment of `npm run bench`. */
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Tenants that exist when migrate-all is measured (created by real signups). */
+  tenants: number;
+  /** Sequential signups before measuring (template, pools, JIT, token cache warm). */
+  warmupSignups: number;
+  /** Sequential signups measured; warm-up + these = the first RSS checkpoint. */
+  sequentialSignups: number;
+  /** Bare CREATE DATABASE samples, sequential (after a few warm-up creates). */
+  bareSamples: number;
+  concurrentClients: number;
+  concurrentSignups: number;
+  /** Bare CREATE DATABASEs for the throughput comparison (same client count). */
+  concurrentBareCreates: number;
+  /** Tenants migrated at once by migrateFleet (default: the service's own default). */
+  fleetConcurrency: number | undefined;
+  /** Another PostgreSQL server instead of the embedded one (its databases are cleaned up). */
+  databaseUrl: string | undefined;
+}
+
+const USAGE = `Usage: npm run bench -- [--quick] [--tenants N] [--fleet-concurrency N]
+
+  --quick                 smoke run: 100 tenants and fewer samples
+  --tenants N             tenants for the migrate-all measurement (default 1000, or BENCH_TENANTS)
+  --fleet-concurrency N   migrateFleet concurrency (default TENANT_MIGRATION_CONCURRENCY's default)
+
+BENCH_DATABASE_URL=postgres://user@host:5432/db uses that server instead of an embedded one.
+`;
+
+function positive(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      tenants: { type: 'string' },
+      'fleet-concurrency': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 'help';
+  }
+  const quick = values.quick === true;
+  const tenants =
+    positive('--tenants', values.tenants) ??
+    positive('BENCH_TENANTS', env.BENCH_TENANTS) ??
+    (quick ? 100 : 1000);
+  return {
+    quick,
+    tenants,
+    warmupSignups: quick ? 3 : 5,
+    sequentialSignups: quick ? 27 : 95,
+    bareSamples: quick ? 10 : 30,
+    concurrentClients: 20,
+    concurrentSignups: quick ? 60 : 200,
+    concurrentBareCreates: quick ? 60 : 200,
+    fleetConcurrency: positive('--fleet-concurrency', values['fleet-concurrency']),
+    databaseUrl: env.BENCH_DATABASE_URL?.trim() || undefined,
+  };
+}
