@@ -1,0 +1,116 @@
+import { hashPassword } from '../src/auth0/emulator/password';
+import { cloneTemplate } from '../src/tenants/templateDatabase';
+import type { BenchEnvironment } from './environment';
+import type { SignupDriver } from './signups';
+import { nowMs, pool, round, summarize, type LatencySummary } from './stats';
+
+/**
+ * Where a signup's time goes. For a short window the service's own dependency objects
+ * (catalog repository, tenant provisioner, Auth0 client: the very objects its routes use) get
+ * timers around their methods, and sequential signups go through the real app. Between them,
+ * two costs are sampled alone under the same conditions: the emulator's password hash (what
+ * an Auth0 create costs this CPU, since the emulator runs in-process) and a template clone.
+ */
+
+export interface SignupProfile {
+  signups: number;
+  /** Whole request as the client saw it. */
+  total: LatencySummary;
+  /** Mean ms per signup spent in each dependency call, e.g. "auth0.createUser". */
+  stepsMeanMs: Record<string, number>;
+  /** Total mean minus the steps: HTTP, express, validation, the saga's own code. */
+  otherMeanMs: number;
+  scryptHashAlone: LatencySummary;
+  scryptHashConcurrent: { hashes: number; parallel: number; perSecond: number };
+  templateCloneAlone: LatencySummary;
+}
+
+/** Wraps every method of `target` in place with a timer; returns the undo. */
+function instrument(label: string, target: object, spent: Map<string, number>): () => void {
+  const obj = target as Record<string, unknown>;
+  const originals = new Map<string, unknown>();
+  for (const key of Object.keys(obj)) {
+    const original = obj[key];
+    if (typeof original !== 'function') continue;
+    originals.set(key, original);
+    obj[key] = (...args: unknown[]) => {
+      const started = nowMs();
+      const record = () => {
+        const name = `${label}.${key}`;
+        spent.set(name, (spent.get(name) ?? 0) + nowMs() - started);
+      };
+      const result: unknown = (original as (...a: unknown[]) => unknown).apply(obj, args);
+      if (result instanceof Promise) return result.finally(record);
+      record();
+      return result;
+    };
+  }
+  return () => {
+    for (const [key, original] of originals) obj[key] = original;
+  };
+}
+
+async function cloneOnce(env: BenchEnvironment, i: number): Promise<number> {
+  const { catalog, tenants, config } = env.service;
+  const name = `bench_clone_${env.runId}_${i}`;
+  const started = nowMs();
+  const cloned = await cloneTemplate(catalog, config.tenantTemplateDb, name, tenants.latestVersion);
+  const ms = nowMs() - started;
+  if (!cloned) throw new Error('the tenant template is not at the latest version');
+  await catalog.raw('DROP DATABASE ??', [name]);
+  return ms;
+}
+
+async function hashOnce(): Promise<number> {
+  const started = nowMs();
+  await hashPassword('Bench-passw0rd');
+  return nowMs() - started;
+}
+
+export async function profileSignup(
+  env: BenchEnvironment,
+  driver: SignupDriver,
+  samples: number,
+): Promise<SignupProfile> {
+  const { service } = env;
+  const spent = new Map<string, number>();
+  const undo = [
+    instrument('catalog', service.schools, spent),
+    instrument('tenants', service.tenants, spent),
+    instrument('auth0', service.auth0, spent),
+  ];
+  const totals: number[] = [];
+  const clones: number[] = [];
+  const hashes: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const outcome = await driver.signUp();
+      if (outcome.status === 201) totals.push(outcome.ms);
+      clones.push(await cloneOnce(env, i));
+      hashes.push(await hashOnce());
+    }
+  } finally {
+    for (const restore of undo) restore();
+  }
+  const stepsMeanMs = Object.fromEntries(
+    [...spent].map(([step, ms]) => [step, round(ms / samples)] as const),
+  );
+  const total = summarize(totals);
+  const steps = Object.values(stepsMeanMs).reduce((a, b) => a + b, 0);
+
+  const parallel = 20;
+  const count = samples * 2;
+  const started = nowMs();
+  await pool(count, parallel, () => hashPassword('Bench-passw0rd').then(() => undefined));
+  const perSecond = round((count / (nowMs() - started)) * 1000);
+
+  return {
+    signups: samples,
+    total,
+    stepsMeanMs,
+    otherMeanMs: round(total.meanMs - steps),
+    scryptHashAlone: summarize(hashes),
+    scryptHashConcurrent: { hashes: count, parallel, perSecond },
+    templateCloneAlone: summarize(clones),
+  };
+}
