@@ -1,0 +1,184 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import knex from 'knex';
+import { Client } from 'pg';
+import type { Config } from '../src/config';
+import { withDatabase } from '../src/db/databaseUrl';
+import type { Knex } from '../src/db/knexFactory';
+import type { Logger } from '../src/logger';
+import { startRuntime } from '../src/runtime';
+import { migrateFleet } from '../src/tenants/fleetMigration';
+import type { TenantProvisioner } from '../src/tenants/provisioner';
+import { nowMs } from './stats';
+
+/**
+ * migrate-all over the fleet: the service's migrateFleet against the loop anyone would write
+ * first (one knex per tenant, migrate.latest, destroy, one tenant after another), with the
+ * server's own view of connections sampled from pg_stat_activity while each runs.
+ */
+
+export interface FleetRun {
+  ms: number;
+  failed: number;
+  migrated: number;
+  /** migrateFleet's own count (undefined for the naive loop). */
+  peakConnectionsReported?: number;
+  /** Most connections to this run's tenant databases seen in pg_stat_activity. */
+  peakTenantBackends: number;
+  /** Most client backends on the whole server (includes the sampler's own). */
+  peakClientBackends: number;
+  firstError?: string;
+}
+
+/** Polls pg_stat_activity until stopped; a query every ~10 ms. */
+async function startSampler(adminUrl: string, tenantPattern: string) {
+  const client = new Client({ connectionString: adminUrl, application_name: 'bench sampler' });
+  await client.connect();
+  let tenant = 0;
+  let total = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await client.query<{ tenant: number; total: number }>(
+        `SELECT count(*) FILTER (WHERE datname LIKE $1)::int AS tenant,
+                count(*) FILTER (WHERE backend_type = 'client backend')::int AS total
+         FROM pg_stat_activity`,
+        [tenantPattern],
+      );
+      tenant = Math.max(tenant, rows[0]!.tenant);
+      total = Math.max(total, rows[0]!.total);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    await client.end();
+    return { tenant, total };
+  };
+}
+
+export interface FleetContext {
+  adminUrl: string;
+  runId: string;
+  catalog: Knex;
+  logger: Logger;
+  concurrency: number;
+}
+
+const tenantPattern = (runId: string) => `bench\\_${runId}\\_%`;
+
+export async function tenantDatabases(catalog: Knex): Promise<string[]> {
+  return (await catalog('catalog.schools')
+    .where({ status: 'ready' })
+    .orderBy('db_name')
+    .pluck('db_name')) as string[];
+}
+
+export async function runFleet(
+  ctx: FleetContext,
+  tenants: TenantProvisioner,
+  verify = false,
+): Promise<FleetRun> {
+  const stop = await startSampler(ctx.adminUrl, tenantPattern(ctx.runId));
+  const started = nowMs();
+  const result = await migrateFleet({
+    catalog: ctx.catalog,
+    tenants,
+    logger: ctx.logger,
+    concurrency: ctx.concurrency,
+    verify,
+  });
+  const ms = nowMs() - started;
+  const peak = await stop();
+  return {
+    ms: Math.round(ms),
+    failed: result.failed.length,
+    migrated: result.migrated.length,
+    peakConnectionsReported: result.peakConnections,
+    peakTenantBackends: peak.tenant,
+    peakClientBackends: peak.total,
+    firstError: result.failed[0] && `${result.failed[0].dbName}: ${result.failed[0].error}`,
+  };
+}
+
+/** The naive loop, literally: a default knex per tenant, migrate.latest, destroy. */
+export async function runNaive(
+  ctx: FleetContext,
+  dbNames: string[],
+  directory: string,
+): Promise<FleetRun> {
+  const stop = await startSampler(ctx.adminUrl, tenantPattern(ctx.runId));
+  let failed = 0;
+  let migrated = 0;
+  let firstError: string | undefined;
+  const started = nowMs();
+  for (const name of dbNames) {
+    const db = knex({ client: 'pg', connection: withDatabase(ctx.adminUrl, name) });
+    try {
+      const [, applied] = (await db.migrate.latest({
+        directory,
+        loadExtensions: ['.ts', '.js'],
+      })) as [number, string[]];
+      if (applied.length > 0) migrated++;
+    } catch (error) {
+      failed++;
+      firstError ??= `${name}: ${String(error)}`;
+    } finally {
+      await db.destroy();
+    }
+  }
+  const ms = nowMs() - started;
+  const peak = await stop();
+  return {
+    ms: Math.round(ms),
+    failed,
+    migrated,
+    peakTenantBackends: peak.tenant,
+    peakClientBackends: peak.total,
+    firstError,
+  };
+}
+
+/**
+ * Adds a migration of the same shape each time (a column and an index on students), so the
+ * migration migrateFleet applies and the one the naive loop applies cost the same.
+ */
+export async function addMigration(directory: string, label: 'a' | 'b'): Promise<string> {
+  const version = label === 'a' ? '29990101000001' : '29990101000002';
+  const column = `bench_${label}`;
+  await writeFile(
+    path.join(directory, `${version}_bench_${label}.js`),
+    `exports.up = async (knex) => {
+  await knex.raw('ALTER TABLE students ADD COLUMN ${column} text');
+  await knex.raw('CREATE INDEX students_${column}_idx ON students (${column})');
+};
+exports.down = async (knex) => {
+  await knex.raw('ALTER TABLE students DROP COLUMN ${column}');
+};
+`,
+  );
+  return version;
+}
+
+/**
+ * migrateFleet after a new migration file appeared: a provisioner reads the latest version
+ * when it is created, so this starts a second runtime (same config) that sees the new file.
+ */
+export async function runFleetWithFreshRuntime(
+  ctx: FleetContext,
+  config: Readonly<Config>,
+  expectVersion: string,
+): Promise<FleetRun> {
+  const runtime = await startRuntime(config, ctx.logger);
+  try {
+    if (runtime.tenants.latestVersion !== expectVersion) {
+      throw new Error(
+        `the fresh runtime sees version ${runtime.tenants.latestVersion}, not ${expectVersion}`,
+      );
+    }
+    return await runFleet({ ...ctx, catalog: runtime.catalog }, runtime.tenants);
+  } finally {
+    await runtime.close();
+  }
+}
