@@ -19,11 +19,17 @@ export async function up(knex: Knex): Promise<void> {
     description: "The catalog database's own server",
   });
   await knex.schema.withSchema('catalog').alterTable('schools', (t) => {
-    t.text('server').notNullable().defaultTo('default').references('name').inTable('catalog.database_servers');
+    t.text('server')
+      .notNullable()
+      .defaultTo('default')
+      .references('name')
+      .inTable('catalog.database_servers');
     t.text('migration_version');
     t.timestamp('migrated_at', { useTz: true });
   });
-  await knex.raw('CREATE INDEX schools_migration_version_idx ON catalog.schools (migration_version)');
+  await knex.raw(
+    'CREATE INDEX schools_migration_version_idx ON catalog.schools (migration_version)',
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

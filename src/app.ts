@@ -11,16 +11,19 @@ import type { Logger } from './logger';
 import { signupPageRouter } from './signup/signupPage';
 import { signupRouter } from './signup/signupRoute';
 import type { SignupDeps } from './signup/signUp';
+import { syncRouter, type SyncDeps } from './sync/syncRoute';
 
 export interface AppDeps {
   config: Pick<Config, 'bodyLimit' | 'corsOrigins' | 'trustProxy' | 'signupRateLimit'>;
   logger: Logger;
   signup: SignupDeps;
   health: HealthDeps;
+  /** POST /users/sync (the Auth0 post-login Action's endpoint); not mounted when absent. */
+  sync?: SyncDeps;
 }
 
 /** Builds the HTTP app from its dependencies; listening is server.ts's business. */
-export function createApp({ config, logger, signup, health }: AppDeps): Express {
+export function createApp({ config, logger, signup, health, sync }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -52,6 +55,7 @@ export function createApp({ config, logger, signup, health }: AppDeps): Express 
   // Counted before validation, so a flood of bad bodies is limited too.
   app.post('/users', signupRateLimit(config.signupRateLimit));
   app.use(signupRouter(signup));
+  if (sync) app.use(syncRouter(sync));
   app.use(healthRouter(health));
   app.use(docsRouter({ bodyLimit: config.bodyLimit }));
   app.use(signupPageRouter());

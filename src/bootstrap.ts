@@ -3,7 +3,12 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { catalogReadiness } from './health/readiness';
 import type { Logger } from './logger';
+import { startEventRelays, type EventRelays } from './events/relays';
 import { startRuntime, type Runtime } from './runtime';
+import { builtinRules } from './signup/policy/builtinRules';
+import { preSignupRules } from './signup/policy/hooks';
+import { createSignupPolicy } from './signup/policy/signupPolicy';
+import type { PreSignupRule } from './signup/policy/types';
 import { reconcileSignups } from './signup/reconcile';
 import { migrateFleet } from './tenants/fleetMigration';
 
@@ -14,9 +19,20 @@ import { migrateFleet } from './tenants/fleetMigration';
 
 export interface Service extends Runtime {
   app: Express;
+  /** The outbox consumers running in this process (RabbitMQ, webhook). */
+  relays: EventRelays;
 }
 
-export async function startService(config: Config, logger: Logger): Promise<Service> {
+export interface ServiceOptions {
+  /** Pre-signup rules; default: src/signup/policy/hooks.ts. Built-in rules always run first. */
+  preSignupRules?: readonly PreSignupRule[];
+}
+
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Promise<Service> {
   const runtime = await startRuntime(config, logger);
   try {
     const { schools, tenants, auth0, catalog, ownerKey } = runtime;
@@ -31,13 +47,41 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
         concurrency: config.tenantMigrationConcurrency,
       });
     }
+    const policy = createSignupPolicy(
+      [...builtinRules(config.signupPolicy), ...(options.preSignupRules ?? preSignupRules)],
+      logger,
+    );
     const app = createApp({
       config,
       logger,
-      signup: { schools, tenants, auth0, logger, ownerKey },
+      signup: {
+        schools,
+        tenants,
+        auth0,
+        logger,
+        ownerKey,
+        policy,
+        connection: runtime.auth0Config.connection,
+      },
       health: { checkCatalog: catalogReadiness(catalog) },
+      sync: {
+        catalog,
+        logger,
+        audience: config.apiAudience,
+        issuerBaseUrl: runtime.auth0Config.baseUrl,
+      },
     });
-    return { ...runtime, app };
+    // Started last: a failed start leaves no consumer running.
+    const relays = startEventRelays({ config, catalog, catalogUrl: runtime.catalogUrl, logger });
+    return {
+      ...runtime,
+      app,
+      relays,
+      async close() {
+        await relays.stop();
+        await runtime.close();
+      },
+    };
   } catch (error) {
     await runtime.close();
     throw error;

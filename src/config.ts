@@ -51,6 +51,15 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.string().default('false'),
   SIGNUP_RATE_LIMIT_MAX: positiveInt(10),
   SIGNUP_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  SIGNUP_ALLOWED_EMAIL_DOMAINS: z.string().default(''),
+  SIGNUP_BLOCKED_EMAIL_DOMAINS: z.string().default(''),
+  AMQP_URL: optionalText.pipe(z.url({ protocol: /^amqps?$/ }).optional()),
+  AMQP_EXCHANGE: z.string().trim().min(1).default('users'),
+  NOTIFY_WEBHOOK_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OUTBOX_POLL_INTERVAL_MS: positiveInt(2000),
+  OUTBOX_RETRY_BASE_MS: positiveInt(1000),
+  OUTBOX_RETRY_MAX_MS: positiveInt(60000),
+  API_AUDIENCE: z.string().trim().min(1).default('urn:tenant-signup:api'),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -94,6 +103,19 @@ export interface Config {
   /** express's `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
   trustProxy: boolean | number | string;
   signupRateLimit: { max: number; windowSeconds: number };
+  /** Built-in pre-signup rules (lower-cased domains; an empty allow-list allows every domain). */
+  signupPolicy: { allowedEmailDomains: readonly string[]; blockedEmailDomains: readonly string[] };
+  /** The outbox consumers: RabbitMQ (when amqpUrl is set) and the notification webhook. */
+  events: {
+    amqpUrl: string | undefined;
+    exchange: string;
+    webhookUrl: string | undefined;
+    pollIntervalMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+  };
+  /** Audience of this service's own API (access tokens for POST /users/sync). */
+  apiAudience: string;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +154,19 @@ function parseOrigins(raw: string): string[] {
     }
   }
   return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+function parseDomains(name: string, raw: string): string[] {
+  const domains = raw
+    .split(',')
+    .map((d) => d.trim().toLowerCase().replace(/^@/, ''))
+    .filter(Boolean);
+  for (const domain of domains) {
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain)) {
+      throw new ConfigError(`Invalid configuration: ${name}: ${domain} is not a domain`);
+    }
+  }
+  return domains;
 }
 
 function parseTrustProxy(raw: string): boolean | number | string {
@@ -205,5 +240,22 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       max: e.SIGNUP_RATE_LIMIT_MAX,
       windowSeconds: e.SIGNUP_RATE_LIMIT_WINDOW_SECONDS,
     }),
+    signupPolicy: Object.freeze({
+      allowedEmailDomains: Object.freeze(
+        parseDomains('SIGNUP_ALLOWED_EMAIL_DOMAINS', e.SIGNUP_ALLOWED_EMAIL_DOMAINS),
+      ),
+      blockedEmailDomains: Object.freeze(
+        parseDomains('SIGNUP_BLOCKED_EMAIL_DOMAINS', e.SIGNUP_BLOCKED_EMAIL_DOMAINS),
+      ),
+    }),
+    events: Object.freeze({
+      amqpUrl: e.AMQP_URL,
+      exchange: e.AMQP_EXCHANGE,
+      webhookUrl: e.NOTIFY_WEBHOOK_URL,
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      retryBaseMs: e.OUTBOX_RETRY_BASE_MS,
+      retryMaxMs: e.OUTBOX_RETRY_MAX_MS,
+    }),
+    apiAudience: e.API_AUDIENCE,
   });
 }

@@ -75,6 +75,8 @@ async function shareOrStartEmulator(config: Config, logger: Logger) {
     port: config.auth0Emulator.port,
     stateFile: config.auth0Emulator.stateFile,
     connections: [config.auth0Connection],
+    // This service's own API, so the post-login Action's loop runs offline too.
+    apis: [{ audience: config.apiAudience, scopes: ['sync:users'] }],
     logger,
   });
 }

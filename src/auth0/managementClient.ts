@@ -23,6 +23,10 @@ export interface CreateUserInput {
   dbName: string;
   /** Our reservation id, stored in app_metadata so a retried create can recognise its own user. */
   signupId: string;
+  /** Added by pre-signup rules (already checked against Auth0's metadata rules). */
+  userMetadata?: Record<string, unknown>;
+  /** Added by pre-signup rules; never overrides db_name or signup_id. */
+  appMetadata?: Record<string, unknown>;
 }
 
 export interface Auth0Client {
@@ -112,7 +116,15 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
               email: input.email,
               password: input.password,
               connection: config.connection,
-              app_metadata: { db_name: input.dbName, signup_id: input.signupId },
+              // Ours last: a rule's key can never replace db_name or signup_id.
+              app_metadata: {
+                ...input.appMetadata,
+                db_name: input.dbName,
+                signup_id: input.signupId,
+              },
+              ...(input.userMetadata && Object.keys(input.userMetadata).length > 0
+                ? { user_metadata: input.userMetadata }
+                : {}),
             },
             { headers: { authorization: `Bearer ${token}` } },
           ),

@@ -1,6 +1,7 @@
 import type { Knex } from '../db/knexFactory';
 import { pgConstraint, pgErrorCode } from '../db/knexFactory';
 import { EmailTakenError, SchoolTakenError } from '../errors';
+import { OUTBOX_CHANNEL, userNewEvent, type UserNewEvent } from '../events/userNew';
 
 /** catalog.schools: the registry of tenants and the arbiter of who gets a name. */
 
@@ -58,13 +59,26 @@ export interface SchoolsRepository {
     ownerKey: number;
   }): Promise<School>;
   attachAuth0User(id: string, auth0UserId: string): Promise<void>;
-  markReady(id: string, migrationVersion: string): Promise<void>;
+  /**
+   * Makes the school `ready` and, in the same transaction, records its user in
+   * catalog.users and writes the `user.new` event to catalog.outbox: the event exists if and
+   * only if the tenant does. Returns the event.
+   */
+  markReadyWithEvent(id: string, migrationVersion: string, user: ReadyUser): Promise<UserNewEvent>;
   /** Compensation could not finish: keep the row (and what it points to) for the reconciler. */
   markFailed(id: string, error: string): Promise<void>;
   /** Gives the name and email back (the signup left nothing else behind). */
   release(id: string): Promise<void>;
   findByDbName(dbName: string): Promise<School | undefined>;
   list(): Promise<School[]>;
+}
+
+export interface ReadyUser {
+  userId: string;
+  email: string;
+  connection: string;
+  schoolName: string;
+  dbName: string;
 }
 
 export function createSchoolsRepository(db: Knex): SchoolsRepository {
@@ -86,15 +100,51 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
     async attachAuth0User(id, auth0UserId) {
       await db(TABLE).where({ id }).update({ auth0_user_id: auth0UserId, updated_at: db.fn.now() });
     },
-    async markReady(id, migrationVersion) {
-      await db(TABLE).where({ id }).update({
-        status: 'ready',
-        migration_version: migrationVersion,
-        migrated_at: db.fn.now(),
-        last_error: null,
-        last_error_at: null,
-        updated_at: db.fn.now(),
+    async markReadyWithEvent(id, migrationVersion, user) {
+      const event = userNewEvent({
+        userId: user.userId,
+        email: user.email,
+        schoolName: user.schoolName,
+        dbName: user.dbName,
       });
+      // One statement, so one transaction that PostgreSQL finishes even if this process dies
+      // after sending it: the row becomes ready, the user is recorded and the event written
+      // together, or none of it happens. Only a row still `provisioning` qualifies (the
+      // reconciler may have rolled the signup back meanwhile): then no event, ever.
+      const { rows } = await db.raw<{ rows: { id: string }[] }>(
+        `WITH ready AS (
+           UPDATE catalog.schools
+              SET status = 'ready', migration_version = ?, migrated_at = now(),
+                  last_error = NULL, last_error_at = NULL, updated_at = now()
+            WHERE id = ? AND status = 'provisioning'
+           RETURNING id
+         ), recorded AS (
+           INSERT INTO catalog.users (user_id, email, connection, strategy, school_id)
+           SELECT ?, ?, ?, 'auth0', id FROM ready
+           ON CONFLICT (user_id) DO UPDATE
+             SET email = EXCLUDED.email, connection = EXCLUDED.connection,
+                 strategy = EXCLUDED.strategy, school_id = EXCLUDED.school_id, updated_at = now()
+         ), event AS (
+           INSERT INTO catalog.outbox (id, type, payload, created_at)
+           SELECT ?, ?, ?::jsonb, ? FROM ready
+           RETURNING id
+         )
+         SELECT event.id, pg_notify(?, event.id::text) FROM event`,
+        [
+          migrationVersion,
+          id,
+          user.userId,
+          user.email,
+          user.connection,
+          event.id,
+          event.type,
+          JSON.stringify(event),
+          event.occurredAt,
+          OUTBOX_CHANNEL,
+        ],
+      );
+      if (rows.length !== 1) throw new Error(`school ${id} is no longer provisioning`);
+      return event;
     },
     async markFailed(id, error) {
       await db(TABLE)

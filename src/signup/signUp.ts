@@ -1,8 +1,10 @@
 import type { Auth0Client } from '../auth0/managementClient';
 import type { SchoolsRepository } from '../catalog/schoolsRepository';
 import { DatabaseNameUnavailableError } from '../errors';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/locale';
 import type { Logger } from '../logger';
 import type { TenantProvisioner } from '../tenants/provisioner';
+import { createSignupPolicy, type SignupPolicy } from './policy/signupPolicy';
 import { Compensations } from './saga';
 import type { SignupInput } from './signupRequest';
 
@@ -13,6 +15,15 @@ export interface SignupDeps {
   logger: Logger;
   /** This process's owner-lock key: lets the reconciler tell in-flight signups from abandoned ones. */
   ownerKey: number;
+  /** Pre-signup rules (built-in from config, then src/signup/policy/hooks.ts); none if absent. */
+  policy?: SignupPolicy;
+  /** Auth0 connection users are created in (recorded in catalog.users). */
+  connection?: string;
+}
+
+export interface SignupContext {
+  /** Language of user-facing messages (from Accept-Language). */
+  locale?: Locale;
 }
 
 export interface SignupResult {
@@ -21,14 +32,29 @@ export interface SignupResult {
   school: { name: string; dbName: string };
 }
 
+const NO_RULES: SignupPolicy = createSignupPolicy([], undefined);
+
 /**
  * The signup saga. Every request ends with a complete tenant (Auth0 user, database at the
  * latest migration, catalog row `ready`) or, after compensation, with nothing left behind.
  * If this process dies mid-way, the reconciler finishes the compensation (reconcile.ts).
  */
-export async function signUp(input: SignupInput, deps: SignupDeps): Promise<SignupResult> {
+export async function signUp(
+  input: SignupInput,
+  deps: SignupDeps,
+  context: SignupContext = {},
+): Promise<SignupResult> {
   const { schools, auth0, tenants, ownerKey } = deps;
   const logger = deps.logger.child({ dbName: input.dbName });
+
+  // 0. Pre-signup rules, before anything is reserved or created: a denial (403) or a rule's
+  //    invalid output (500) leaves nothing anywhere.
+  const metadata = await (deps.policy ?? NO_RULES).run({
+    email: input.email,
+    schoolName: input.schoolName,
+    dbName: input.dbName,
+    locale: context.locale ?? DEFAULT_LOCALE,
+  });
 
   // 1. Claim the name and email before any external call: the catalog's unique indexes pick
   //    one winner per race (409 school_taken / email_taken for the others).
@@ -47,6 +73,8 @@ export async function signUp(input: SignupInput, deps: SignupDeps): Promise<Sign
       password: input.password,
       dbName: school.dbName,
       signupId: school.id,
+      userMetadata: metadata.userMetadata,
+      appMetadata: metadata.appMetadata,
     });
     undo.add('delete Auth0 user', () => auth0.deleteUser(user.user_id));
     await schools.attachAuth0User(school.id, user.user_id);
@@ -59,8 +87,16 @@ export async function signUp(input: SignupInput, deps: SignupDeps): Promise<Sign
       await tenants.dropIfOwned(school.dbName, school.id);
     });
 
-    // 5. Only now is the tenant visible as complete.
-    await schools.markReady(school.id, version);
+    // 5. Only now is the tenant visible as complete. The same transaction records the user
+    //    in catalog.users and writes the user.new event to catalog.outbox (never lost, never
+    //    written for a signup that fails).
+    await schools.markReadyWithEvent(school.id, version, {
+      userId: user.user_id,
+      email: user.email,
+      connection: deps.connection ?? 'Username-Password-Authentication',
+      schoolName: school.name,
+      dbName: school.dbName,
+    });
     logger.info({ userId: user.user_id }, 'school signed up');
     return {
       userId: user.user_id,

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { requireJson } from '../http/requireJson';
+import { pickLocale } from '../i18n/locale';
 import { signUp, type SignupDeps } from './signUp';
 import { parseSignupRequest } from './signupRequest';
 import type { SignupResponse } from './signupResponse';
@@ -9,7 +10,7 @@ export function signupRouter(deps: SignupDeps): Router {
   const router = Router();
   router.post('/users', requireJson, async (req, res) => {
     const input = parseSignupRequest(req.body, deps.tenants.reservedNames);
-    const result = await signUp(input, deps);
+    const result = await signUp(input, deps, { locale: pickLocale(req.get('accept-language')) });
     res
       .status(201)
       .location(`/users/${encodeURIComponent(result.userId)}`)

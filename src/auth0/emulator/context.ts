@@ -1,13 +1,15 @@
 import type { SigningKey } from './jwt';
 import type { RateLimiter } from './rateLimiter';
 import type { UserStore } from './userStore';
-import type { EmulatorClient, EmulatorLogger } from './types';
+import type { EmulatorApi, EmulatorClient, EmulatorLogger } from './types';
 
 /** What the route modules share. `origin` is only known once the server listens. */
 export interface EmulatorContext {
   origin: { url: string };
   clients: Map<string, EmulatorClient>;
   connections: Set<string>;
+  /** Custom APIs by audience. */
+  apis: Map<string, EmulatorApi>;
   key: SigningKey;
   store: UserStore;
   limiter: RateLimiter;

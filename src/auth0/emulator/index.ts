@@ -38,9 +38,15 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
   const store = new UserStore(saved?.users ?? [], persist);
   if (stateFile && !saved) persist([]); // keep the key from the very first start
 
+  const apis = opts.apis ?? [];
+  const defaultClient: EmulatorClient = {
+    ...DEFAULT_CLIENT,
+    apiGrants: Object.fromEntries(apis.map((api) => [api.audience, api.scopes])),
+  };
   const ctx: EmulatorContext = {
     origin: { url: '' },
-    clients: new Map((opts.clients ?? [DEFAULT_CLIENT]).map((c) => [c.clientId, c])),
+    clients: new Map((opts.clients ?? [defaultClient]).map((c) => [c.clientId, c])),
+    apis: new Map(apis.map((api) => [api.audience, api])),
     connections: new Set(opts.connections ?? [DEFAULT_CONNECTION]),
     key,
     store,

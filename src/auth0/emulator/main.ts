@@ -26,6 +26,10 @@ async function main(): Promise<void> {
   const emulator = await startAuth0Emulator({
     port: parsePort(process.env.AUTH0_EMULATOR_PORT),
     stateFile,
+    // The service's own API (API_AUDIENCE), for the post-login Action's POST /users/sync.
+    apis: [
+      { audience: process.env.API_AUDIENCE || 'urn:tenant-signup:api', scopes: ['sync:users'] },
+    ],
     logger: {
       info: (obj, msg) => console.log(msg ?? '', JSON.stringify(obj)),
       warn: (obj, msg) => console.warn(msg ?? '', JSON.stringify(obj)),

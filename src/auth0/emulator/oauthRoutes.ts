@@ -96,7 +96,8 @@ export function oauthRoutes(ctx: EmulatorContext): Router {
           'No audience parameter was provided, and no default audience has been configured',
         );
       }
-      if (!managementAudiences(ctx.origin.url).includes(audience)) {
+      const isManagement = managementAudiences(ctx.origin.url).includes(audience);
+      if (!isManagement && !ctx.apis.has(audience)) {
         return sendOAuthError(
           res,
           403,
@@ -104,9 +105,18 @@ export function oauthRoutes(ctx: EmulatorContext): Router {
           `Service not enabled within domain: ${audience}`,
         );
       }
+      const granted = isManagement ? client.scopes : client.apiGrants?.[audience];
+      if (!granted) {
+        return sendOAuthError(
+          res,
+          403,
+          'access_denied',
+          `Client is not authorized to access "${audience}". You need to create a "client-grant" associated to this API.`,
+        );
+      }
       // A client may ask for a subset of its grant; asking for more is refused like Auth0 does.
       const requested = field(body, 'scope')?.split(' ').filter(Boolean);
-      const missing = (requested ?? []).filter((s) => !client.scopes.includes(s));
+      const missing = (requested ?? []).filter((s) => !granted.includes(s));
       if (missing.length > 0) {
         return sendOAuthError(
           res,
@@ -115,26 +125,30 @@ export function oauthRoutes(ctx: EmulatorContext): Router {
           `Client has not been granted scopes: ${missing.join(', ')}`,
         );
       }
-      const scope = (requested ?? client.scopes).join(' ');
+      const scope = (requested ?? granted).join(' ');
       const iat = Math.floor(Date.now() / 1000);
+      const lifetime = client.tokenLifetimeSeconds ?? ctx.tokenLifetimeSeconds;
       const accessToken = signJwt(ctx.key, {
         iss: issuer(),
         sub: `${clientId}@clients`,
         aud: audience,
         iat,
-        exp: iat + ctx.tokenLifetimeSeconds,
+        exp: iat + lifetime,
         jti: randomUUID(),
         scope,
         gty: 'client-credentials',
         azp: clientId,
       });
       ctx.logger?.info({ clientId, audience }, 'auth0 emulator: issued access token');
-      res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json({
-        access_token: accessToken,
-        scope,
-        expires_in: ctx.tokenLifetimeSeconds,
-        token_type: 'Bearer',
-      });
+      res
+        .set('Cache-Control', 'no-store')
+        .set('Pragma', 'no-cache')
+        .json({
+          access_token: accessToken,
+          scope,
+          expires_in: Math.max(0, lifetime),
+          token_type: 'Bearer',
+        });
     },
   );
 

@@ -4,6 +4,21 @@
 export interface EmulatorClient {
   clientId: string;
   clientSecret: string;
+  /** Management API scopes. */
+  scopes: string[];
+  /**
+   * Client grants for custom APIs: audience → scopes. Without an entry the client may not get
+   * tokens for that API (Auth0's "Client is not authorized to access"). The default client is
+   * granted every scope of every configured API.
+   */
+  apiGrants?: Record<string, string[]>;
+  /** Overrides the emulator's token lifetime for this client (negative: already expired). */
+  tokenLifetimeSeconds?: number;
+}
+
+/** A custom API (resource server) registered with the emulator, like API_AUDIENCE. */
+export interface EmulatorApi {
+  audience: string;
   scopes: string[];
 }
 
@@ -29,6 +44,8 @@ export interface Auth0EmulatorOptions {
   enableControlApi?: boolean;
   /** Database connections that exist; default ['Username-Password-Authentication']. */
   connections?: string[];
+  /** Custom APIs it issues access tokens for (RS256, issuer `${url}/`). */
+  apis?: EmulatorApi[];
   logger?: EmulatorLogger;
 }
 
