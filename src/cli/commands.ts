@@ -1,4 +1,5 @@
 import { deleteCommand } from './deleteCommand';
+import { eventsCommand } from './eventsCommand';
 import { migrateCommand, rollbackCommand } from './migrateCommands';
 import { reconcileCommand } from './reconcileCommand';
 import { statusCommand } from './statusCommand';
@@ -17,6 +18,7 @@ export const COMMANDS: Record<string, Command> = {
   rollback: rollbackCommand,
   reconcile: reconcileCommand,
   delete: deleteCommand,
+  events: eventsCommand,
 };
 
 export function printHelp(): void {

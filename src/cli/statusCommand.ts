@@ -44,12 +44,20 @@ export const statusCommand: Command = {
       );
       return 0;
     }
+    const {
+      rows: [outbox],
+    } = await runtime.catalog.raw<{ rows: { unpublished: number; unnotified: number }[] }>(
+      `SELECT count(*) FILTER (WHERE published_at IS NULL)::int AS unpublished,
+              count(*) FILTER (WHERE notified_at IS NULL)::int AS unnotified
+       FROM catalog.outbox`,
+    );
     const behind = rows.filter(
       (r) => r.status === 'ready' && r.migration_version !== latest,
     ).length;
     const unfinished = rows.filter((r) => r.status !== 'ready').length;
     process.stdout.write(
-      `latest tenant version ${latest}; ${rows.length} schools, ${behind} behind, ${unfinished} unfinished signups\n\n`,
+      `latest tenant version ${latest}; ${rows.length} schools, ${behind} behind, ${unfinished} unfinished signups; ` +
+        `${outbox?.unpublished ?? 0} events not yet published, ${outbox?.unnotified ?? 0} not yet notified\n\n`,
     );
     if (rows.length === 0) return 0;
     const header = ['SCHOOL', 'DATABASE', 'SERVER', 'VERSION', 'STATE', 'LAST ERROR'];

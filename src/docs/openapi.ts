@@ -5,6 +5,12 @@ import { CatalogUnavailableError, HealthStatusSchema } from '../health/healthRou
 import { DEFAULT_READINESS_TIMEOUT_MS } from '../health/readiness';
 import { SignupRequestSchema } from '../signup/signupRequest';
 import { SignupResponseSchema } from '../signup/signupResponse';
+import {
+  AccessTokenError,
+  InsufficientScopeAppError,
+  SyncRequestSchema,
+  SYNC_SCOPE,
+} from '../sync/syncRoute';
 import { signupErrors, type DocumentedError } from './signupErrors';
 
 /**
@@ -27,6 +33,7 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Invalid request',
+  403: 'Signup denied by policy',
   409: 'Conflict',
   413: 'Payload too large',
   415: 'Unsupported media type',
@@ -122,6 +129,42 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
           },
         },
       },
+      '/users/sync': {
+        post: {
+          operationId: 'syncUser',
+          tags: ['Signup'],
+          summary: 'Record a user on first login (Auth0 post-login Action)',
+          description: `Called by auth0-actions/post-login.js with a client-credentials access token for this API (audience API_AUDIENCE) carrying the \`${SYNC_SCOPE}\` scope. Upserts the user into catalog.users idempotently: a repeated call changes nothing and answers \`unchanged\`. Users who signed up through POST /users are already linked to their school; social users have none until they create one.`,
+          security: [{ bearerAuth: [SYNC_SCOPE] }],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaOf(SyncRequestSchema, 'input') } },
+          },
+          responses: {
+            '200': jsonResponse(
+              'Already recorded (`unchanged` or `updated`).',
+              ref('SyncResponse'),
+            ),
+            '201': jsonResponse('Recorded for the first time (`created`).', ref('SyncResponse')),
+            '400': jsonResponse(
+              'Invalid body.',
+              schemaOf(errorBodyWithCodes(['invalid_request']), 'output'),
+            ),
+            '401': jsonResponse(
+              'Missing, malformed, expired or wrongly addressed access token.',
+              schemaOf(errorBodyWithCodes([new AccessTokenError('', '').code]), 'output'),
+            ),
+            '403': jsonResponse(
+              `The token lacks the ${SYNC_SCOPE} scope.`,
+              schemaOf(errorBodyWithCodes([new InsufficientScopeAppError('').code]), 'output'),
+            ),
+            '415': jsonResponse(
+              'Body is not application/json.',
+              schemaOf(errorBodyWithCodes(['unsupported_media_type']), 'output'),
+            ),
+          },
+        },
+      },
       '/healthz': {
         get: {
           operationId: 'health',
@@ -161,6 +204,39 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
         SignupResponse: schemaOf(SignupResponseSchema, 'output'),
         ErrorBody: schemaOf(ErrorBodySchema, 'output'),
         HealthStatus: schemaOf(HealthStatusSchema, 'output'),
+        SyncResponse: {
+          type: 'object',
+          required: ['outcome', 'user'],
+          properties: {
+            outcome: { type: 'string', enum: ['created', 'updated', 'unchanged'] },
+            user: {
+              type: 'object',
+              required: ['userId', 'email', 'school', 'createdAt', 'updatedAt'],
+              properties: {
+                userId: { type: 'string' },
+                email: { type: 'string', format: 'email' },
+                connection: { type: ['string', 'null'] },
+                strategy: { type: ['string', 'null'] },
+                school: {
+                  description: "The user's school; null for social users without one.",
+                  oneOf: [
+                    {
+                      type: 'object',
+                      required: ['name', 'dbName'],
+                      properties: { name: { type: 'string' }, dbName: { type: 'string' } },
+                    },
+                    { type: 'null' },
+                  ],
+                },
+                createdAt: { type: 'string', format: 'date-time' },
+                updatedAt: { type: 'string', format: 'date-time' },
+              },
+            },
+          },
+        },
+      },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       },
       headers: {
         RequestId: {

@@ -12,6 +12,7 @@ import {
 } from '../errors';
 import { INTERNAL_ERROR_BODY, type ErrorBody } from '../http/errorBody';
 import { TooManyRequestsError } from '../http/security';
+import { InvalidHookOutputError, SignupDeniedError } from '../signup/policy/errors';
 
 /**
  * Every error POST /users can answer, built from the error classes the code really throws
@@ -53,6 +54,10 @@ export function signupErrors(bodyLimit: string): DocumentedError[] {
       "Malformed JSON (details.body), missing, ill-typed or unknown fields, a bad email, passwords that differ, a school name with no usable or a reserved database name, or a password Auth0's policy refuses (Auth0's message on details.password).",
     ),
     documented(
+      new SignupDeniedError('Signups from this email domain are not accepted.', 'example'),
+      "A pre-signup rule refused the signup (e.g. SIGNUP_BLOCKED_EMAIL_DOMAINS). The message is in the client's language (Accept-Language: English or Spanish). Nothing was created.",
+    ),
+    documented(
       new SchoolTakenError(),
       "The school's database name is already registered (checked before any Auth0 call).",
     ),
@@ -73,6 +78,10 @@ export function signupErrors(bodyLimit: string): DocumentedError[] {
     documented(
       new ProvisioningError('migrate', 'example'),
       'Creating or migrating the school database failed; everything was undone.',
+    ),
+    documented(
+      new InvalidHookOutputError('example'),
+      'A pre-signup rule returned metadata Auth0 would refuse (or threw): a configuration error on our side. Nothing was created.',
     ),
     {
       status: 500,

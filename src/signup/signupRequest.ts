@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ValidationError, type FieldErrors } from '../errors';
+import { ValidationError } from '../errors';
+import { fieldErrorsFrom } from '../http/fieldErrors';
 import { toDbName } from '../tenants/dbName';
 
 /**
@@ -65,28 +66,13 @@ export interface SignupInput {
   dbName: string;
 }
 
-function toFieldErrors(error: z.ZodError): FieldErrors {
-  // A Map, not an object literal: a client-sent key such as "__proto__" must stay plain data.
-  const details = new Map<string, string[]>();
-  const add = (field: string, message: string) =>
-    details.set(field, [...(details.get(field) ?? []), message]);
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) add(key, 'Unknown field.');
-    } else {
-      add(issue.path.length > 0 ? issue.path.join('.') : 'body', issue.message);
-    }
-  }
-  return Object.fromEntries(details);
-}
-
 /** Validates a request body into a signup, including the school's database name. */
 export function parseSignupRequest(
   body: unknown,
   reservedDbNames: ReadonlySet<string>,
 ): SignupInput {
   const parsed = SignupRequestSchema.safeParse(body);
-  if (!parsed.success) throw new ValidationError(toFieldErrors(parsed.error));
+  if (!parsed.success) throw new ValidationError(fieldErrorsFrom(parsed.error));
   const { email, password, schoolName } = parsed.data;
 
   const name = toDbName(schoolName, reservedDbNames);

@@ -9,6 +9,7 @@ import {
 import { z } from 'zod';
 import type { Knex } from '../db/knexFactory';
 import { AppError, ValidationError } from '../errors';
+import { fieldErrorsFrom } from '../http/fieldErrors';
 import { requireJson } from '../http/requireJson';
 import type { Logger } from '../logger';
 import { upsertUser } from './usersRepository';
@@ -103,19 +104,7 @@ export function syncRouter(deps: SyncDeps): Router {
     requireJson,
     async (req, res) => {
       const parsed = SyncRequestSchema.safeParse(req.body);
-      if (!parsed.success) {
-        // A Map: a client-sent key such as "__proto__" stays plain data.
-        const details = new Map<string, string[]>();
-        for (const issue of parsed.error.issues) {
-          const unknown = issue.code === 'unrecognized_keys';
-          const key = unknown ? issue.keys.join(',') : issue.path.join('.') || 'body';
-          details.set(key, [
-            ...(details.get(key) ?? []),
-            unknown ? 'Unknown field.' : issue.message,
-          ]);
-        }
-        throw new ValidationError(Object.fromEntries(details));
-      }
+      if (!parsed.success) throw new ValidationError(fieldErrorsFrom(parsed.error));
       const { user_id: userId, email, connection, strategy } = parsed.data;
       const { user, outcome } = await upsertUser(deps.catalog, {
         userId,

@@ -59,9 +59,10 @@ describe('GET /openapi.json', () => {
         .properties as { code: { enum: string[] } };
 
     expect(Object.keys(responses).sort()).toEqual(
-      ['201', '400', '409', '413', '415', '429', '500', '502', '503'].sort(),
+      ['201', '400', '403', '409', '413', '415', '429', '500', '502', '503'].sort(),
     );
     expect(codes('400').code.enum).toEqual(['invalid_request']);
+    expect(codes('403').code.enum).toEqual(['signup_denied']);
     expect(codes('409').code.enum).toEqual([
       'school_taken',
       'email_taken',
@@ -70,7 +71,11 @@ describe('GET /openapi.json', () => {
     expect(codes('413').code.enum).toEqual(['payload_too_large']);
     expect(codes('415').code.enum).toEqual(['unsupported_media_type']);
     expect(codes('429').code.enum).toEqual(['rate_limited']);
-    expect(codes('500').code.enum).toEqual(['provisioning_failed', 'internal_error']);
+    expect(codes('500').code.enum).toEqual([
+      'provisioning_failed',
+      'invalid_hook_output',
+      'internal_error',
+    ]);
     expect(codes('502').code.enum).toEqual(['auth0_error']);
     expect(codes('503').code.enum).toEqual(['auth0_unavailable']);
     expect(Object.keys(responses['429']!.headers as Json)).toContain('Retry-After');

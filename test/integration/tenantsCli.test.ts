@@ -77,10 +77,22 @@ const live = () => schools.filter((s) => !s.dbName.startsWith('gone:'));
 test('--help lists the commands, and each command explains itself', async () => {
   const help = await runTenantsCli(['--help'], env);
   expect(help.code).toBe(0);
-  for (const cmd of ['migrate', 'status', 'rollback', 'reconcile', 'delete'])
+  for (const cmd of ['migrate', 'status', 'rollback', 'reconcile', 'delete', 'events'])
     expect(help.stdout).toContain(cmd);
   const deleteHelp = await runTenantsCli(['delete', '--help'], env);
   expect(deleteHelp.stdout).toContain('--yes');
+});
+
+test('events lists the user.new events waiting in the outbox when no broker is configured', async () => {
+  const res = await runTenantsCli(['events'], env);
+  expect(res.code).toBe(0);
+  for (const s of live())
+    expect(res.stdout).toContain(`Cli School ${s.dbName.split('_').slice(2).join(' ')}`);
+  expect((await runTenantsCli(['status'], env)).stdout).toMatch(/6 events not yet published/);
+  const json = JSON.parse((await runTenantsCli(['events', '--json'], env)).stdout) as {
+    events: { type: string }[];
+  };
+  expect(json.events.map((e) => e.type)).toEqual(Array(6).fill('user.new'));
 });
 
 test('migrate with nothing to do recognises every tenant from the catalog, without connecting to any', async () => {
