@@ -14,7 +14,7 @@ import type { SignupDeps } from './signup/signUp';
 import { syncRouter, type SyncDeps } from './sync/syncRoute';
 
 export interface AppDeps {
-  config: Pick<Config, 'bodyLimit' | 'corsOrigins' | 'trustProxy' | 'signupRateLimit'>;
+  config: Pick<Config, 'env' | 'bodyLimit' | 'corsOrigins' | 'trustProxy' | 'signupRateLimit'>;
   logger: Logger;
   signup: SignupDeps;
   health: HealthDeps;
@@ -27,7 +27,15 @@ export function createApp({ config, logger, signup, health, sync }: AppDeps): Ex
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.use(helmet());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        // Outside production the page is often opened over plain HTTP from another device
+        // (a phone on the LAN); upgrade-insecure-requests would make its CSS and JS fail.
+        directives: config.env === 'production' ? {} : { upgradeInsecureRequests: null },
+      },
+    }),
+  );
   app.use(corsForOrigins(config.corsOrigins));
   app.use(
     pinoHttp({

@@ -61,3 +61,9 @@ test('after the per-IP signup limit, responds 429 rate_limited with Retry-After 
   expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   expect(await svc.catalog('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });
 });
+
+test('outside production the CSP does not force https, so the page also works over plain HTTP on a LAN', async () => {
+  const res = await request(svc.app).get('/nope');
+  expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+  expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+});
