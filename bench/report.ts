@@ -187,7 +187,7 @@ export function formatResults(r: BenchResults): string {
     `${m.server} PostgreSQL ${m.postgres}${m.server === 'embedded' ? ' (fsync on)' : ''}, ` +
     `${m.tenants} tenants, migrateFleet concurrency ${m.fleetConcurrency}, ` +
     `${m.quick ? 'quick run, ' : ''}${m.wallSeconds} s in all, ` +
-    `load average ${m.loadAverage.atStart.map((l) => l.toFixed(2)).join('/')} at start`;
+    `1-min load average ${m.loadAverage.atStart[0]?.toFixed(2)} at start, ${m.loadAverage.atEnd[0]?.toFixed(2)} at end`;
   return [
     header,
     '',
