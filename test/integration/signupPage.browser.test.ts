@@ -185,7 +185,7 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
     await statuses.last().waitFor();
     await expect(statuses.allInnerTexts()).resolves.toEqual([
       'Code', // the table header
-      ...['201', '400', '409', '413', '415', '429', '500', '502', '503'],
+      ...['201', '400', '403', '409', '413', '415', '429', '500', '502', '503'],
     ]);
     await screenshot(page, 'docs-post-users');
   });
