@@ -61,6 +61,9 @@ export async function measureSignups(
   say(`${o.concurrentSignups} signups, ${o.concurrentClients} clients`);
   const concurrent = await driver.concurrent(o.concurrentSignups, o.concurrentClients);
   const bareAfter = await bareThroughput('after');
+  // Also read after the concurrent phase: from here on the workload has the same shape, so
+  // growth from this point is not just the allocator's high-water mark from 20 at once.
+  const afterConcurrent = await rssCheckpoint(driver);
   const barePerSecond = round((bareBefore.perSecond + bareAfter.perSecond) / 2);
 
   const fillCount = Math.max(0, o.tenants - driver.attempted);
@@ -93,8 +96,10 @@ export async function measureSignups(
     },
     memory: {
       first,
+      afterConcurrent,
       last,
       growthMb: round(last.rssMb - first.rssMb),
+      growthAfterConcurrentMb: round(last.rssMb - afterConcurrent.rssMb),
       heapGrowthMb: round(last.heapUsedMb - first.heapUsedMb),
     },
   };

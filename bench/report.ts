@@ -54,9 +54,12 @@ export interface BenchResults {
   };
   memory: {
     first: RssCheckpoint;
+    afterConcurrent: RssCheckpoint;
     last: RssCheckpoint;
-    /** RSS growth (the target); heap growth is the steadier leak signal. */
+    /** RSS growth first → last (the target); heap growth is the steadier leak signal. */
     growthMb: number;
+    /** RSS growth afterConcurrent → last: same workload shape on both ends. */
+    growthAfterConcurrentMb: number;
     heapGrowthMb: number;
   };
   targets: Target[];
@@ -181,6 +184,10 @@ export function formatResults(r: BenchResults): string {
       `${r.memory.first.rssMb} / ${r.memory.last.rssMb} MB (heap ${r.memory.first.heapUsedMb} / ${r.memory.last.heapUsedMb} MB${r.memory.first.afterGc ? ', after GC' : ', no GC available'})`,
     ],
     ['RSS growth (JS heap growth)', `${r.memory.growthMb} MB (${r.memory.heapGrowthMb} MB)`],
+    [
+      `RSS growth ${r.memory.afterConcurrent.afterSignups} → ${r.memory.last.afterSignups} signups (after the concurrent phase)`,
+      `${r.memory.growthAfterConcurrentMb} MB (RSS ${r.memory.afterConcurrent.rssMb} MB at ${r.memory.afterConcurrent.afterSignups})`,
+    ],
   ];
   const header =
     `${m.date}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB RAM, Node ${m.node}, ` +
