@@ -79,6 +79,8 @@ const collect: (() => void) | undefined = (() => {
 export interface MemorySample {
   rssMb: number;
   heapUsedMb: number;
+  /** C++ objects bound to JS, Buffers included (off the JS heap, inside RSS). */
+  externalMb: number;
   afterGc: boolean;
 }
 
@@ -89,7 +91,12 @@ export async function memoryAfterGc(): Promise<MemorySample> {
     await new Promise((resolve) => setTimeout(resolve, 50));
     collect();
   }
-  const { rss, heapUsed } = process.memoryUsage();
+  const { rss, heapUsed, external } = process.memoryUsage();
   const mb = (n: number) => round(n / 1024 / 1024);
-  return { rssMb: mb(rss), heapUsedMb: mb(heapUsed), afterGc: collect !== undefined };
+  return {
+    rssMb: mb(rss),
+    heapUsedMb: mb(heapUsed),
+    externalMb: mb(external),
+    afterGc: collect !== undefined,
+  };
 }
