@@ -58,8 +58,6 @@ export interface BenchResults {
     last: RssCheckpoint;
     /** RSS growth first → last (the target); heap growth is the steadier leak signal. */
     growthMb: number;
-    /** RSS growth afterConcurrent → last: same workload shape on both ends. */
-    growthAfterConcurrentMb: number;
     heapGrowthMb: number;
   };
   targets: Target[];
@@ -147,6 +145,7 @@ function profileRows(p: SignupProfile): string[][] {
 export function formatResults(r: BenchResults): string {
   const m = r.meta;
   const s = r.signup;
+  const checkpoints = [r.memory.first, r.memory.afterConcurrent, r.memory.last];
   const rows: string[][] = [
     ['Bare CREATE DATABASE, sequential', lat(r.bareCreate.sequential)],
     ['Signup, sequential (after warm-up)', lat(s.sequential)],
@@ -180,13 +179,12 @@ export function formatResults(r: BenchResults): string {
     [`New migration, naive loop`, fleetRun(r.fleet.newMigration.naive)],
     [`New migration speed-up`, `${r.fleet.newMigration.speedup}×`],
     [
-      `RSS after ${r.memory.first.afterSignups} / ${r.memory.last.afterSignups} signups`,
-      `${r.memory.first.rssMb} / ${r.memory.last.rssMb} MB (heap ${r.memory.first.heapUsedMb} / ${r.memory.last.heapUsedMb} MB${r.memory.first.afterGc ? ', after GC' : ', no GC available'})`,
+      `RSS after ${checkpoints.map((c) => c.afterSignups).join(' / ')} signups`,
+      `${checkpoints.map((c) => c.rssMb).join(' / ')} MB (JS heap ${checkpoints.map((c) => c.heapUsedMb).join(' / ')} MB${r.memory.first.afterGc ? ', after GC' : ', no GC available'})`,
     ],
-    ['RSS growth (JS heap growth)', `${r.memory.growthMb} MB (${r.memory.heapGrowthMb} MB)`],
     [
-      `RSS growth ${r.memory.afterConcurrent.afterSignups} → ${r.memory.last.afterSignups} signups (after the concurrent phase)`,
-      `${r.memory.growthAfterConcurrentMb} MB (RSS ${r.memory.afterConcurrent.rssMb} MB at ${r.memory.afterConcurrent.afterSignups})`,
+      `RSS growth ${r.memory.first.afterSignups} → ${r.memory.last.afterSignups} (JS heap growth)`,
+      `${r.memory.growthMb} MB (${r.memory.heapGrowthMb} MB)`,
     ],
   ];
   const header =
