@@ -127,11 +127,11 @@ const fleetRun = (f: FleetRun, verb = 'migrated') => {
 function profileRows(p: SignupProfile): string[][] {
   const steps = Object.entries(p.stepsMeanMs)
     .sort(([, a], [, b]) => b - a)
-    .map(([step, ms]) => [`  step ${step}`, `${ms} ms mean`]);
+    .map(([step, ms]) => [`Signup step: ${step}`, `${ms} ms mean`]);
   return [
     [`Signup profile (n=${p.signups}, timed dependencies)`, `${p.total.meanMs} ms mean`],
     ...steps,
-    ['  other (HTTP, express, validation)', `${p.otherMeanMs} ms mean`],
+    ['Signup step: other (HTTP, express, validation)', `${p.otherMeanMs} ms mean`],
     ['Emulator scrypt hash alone', lat(p.scryptHashAlone)],
     [
       `Emulator scrypt hash, ${p.scryptHashConcurrent.parallel} at once`,
