@@ -1,5 +1,6 @@
 import { withConnection, type Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
+import { databaseComment } from './tenantDatabases';
 import { migrateTenant } from './tenantMigrator';
 
 /**
@@ -24,11 +25,9 @@ const markerFor = (version: string) => {
 
 /** The template's version from its marker; undefined when there is no template. */
 async function templateVersion(admin: Knex, template: string): Promise<string | undefined | null> {
-  const row: { comment: string | null } | undefined = await admin('pg_database')
-    .where({ datname: template })
-    .first(admin.raw("shobj_description(oid, 'pg_database') AS comment"));
-  if (!row) return undefined;
-  return /^tenant-template version=(\d+)$/.exec(row.comment ?? '')?.[1] ?? null;
+  const comment = await databaseComment(admin, template);
+  if (comment === undefined) return undefined;
+  return /^tenant-template version=(\d+)$/.exec(comment ?? '')?.[1] ?? null;
 }
 
 /**

@@ -37,13 +37,24 @@ export async function databaseExists(admin: Knex, dbName: string): Promise<boole
   return row !== undefined;
 }
 
-/** The signup id in a database's ownership marker, if it carries one. */
-export async function databaseOwner(admin: Knex, dbName: string): Promise<string | undefined> {
+/**
+ * A database's COMMENT, where this service keeps its markers (ownership, template version);
+ * undefined when there is no such database.
+ */
+export async function databaseComment(
+  admin: Knex,
+  dbName: string,
+): Promise<string | null | undefined> {
   const row: { comment: string | null } | undefined = await admin('pg_database')
     .where({ datname: dbName })
     .first(admin.raw("shobj_description(oid, 'pg_database') AS comment"));
-  const match = /^tenant-signup:([0-9a-f-]{36})$/.exec(row?.comment ?? '');
-  return match?.[1];
+  return row ? row.comment : undefined;
+}
+
+/** The signup id in a database's ownership marker, if it carries one. */
+export async function databaseOwner(admin: Knex, dbName: string): Promise<string | undefined> {
+  const comment = await databaseComment(admin, dbName);
+  return /^tenant-signup:([0-9a-f-]{36})$/.exec(comment ?? '')?.[1];
 }
 
 /** Tags a database as created by this signup (see reconcile.ts). */

@@ -88,6 +88,5 @@ export async function startTestService(
   };
 }
 
-export async function databaseExists(admin: Knex, name: string): Promise<boolean> {
-  return (await admin('pg_database').where({ datname: name }).first()) !== undefined;
-}
+/** The product's own check, re-exported so tests ask pg_database the same way. */
+export { databaseExists } from '../../src/tenants/tenantDatabases';
