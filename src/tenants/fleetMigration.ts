@@ -48,6 +48,42 @@ async function targets(catalog: Knex, only?: string[]): Promise<FleetTarget[]> {
   return (await query) as FleetTarget[];
 }
 
+/**
+ * Records reached versions in the catalog in batches: one UPDATE per 100 tenants instead of
+ * one each. A crash before a flush only means those tenants are checked again next time.
+ *
+ * Tenant migrations commit asynchronously (fastTenantMigration.ts). This UPDATE commits
+ * synchronously on the same server, and PostgreSQL flushes WAL in order, so by the time a
+ * version is recorded the migrations before it are on disk. (A tenant on another server
+ * would need its own synchronous commit first: see docs/multi-server.md.)
+ */
+class VersionRecorder {
+  private pending: { id: string; version: string }[] = [];
+
+  constructor(
+    private readonly catalog: Knex,
+    private readonly batchSize = 100,
+  ) {}
+
+  async record(id: string, version: string): Promise<void> {
+    this.pending.push({ id, version });
+    if (this.pending.length >= this.batchSize) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    await this.catalog.raw(
+      `UPDATE catalog.schools s
+          SET migration_version = v.version, migrated_at = now(), last_error = NULL, last_error_at = NULL
+         FROM unnest(?::uuid[], ?::text[]) AS v(id, version)
+        WHERE s.id = v.id`,
+      [batch.map((b) => b.id), batch.map((b) => b.version)],
+    );
+  }
+}
+
 export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
   const { catalog, tenants, logger, verify = false, direction = 'latest' } = opts;
   const started = Date.now();
@@ -64,6 +100,7 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
     elapsedMs: 0,
   };
 
+  const recorder = new VersionRecorder(catalog);
   let next = 0;
   let open = 0;
   let done = 0;
@@ -74,12 +111,7 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
       result.peakConnections = Math.max(result.peakConnections, open);
       try {
         const version = await tenants.migrate(tenant.dbName, direction);
-        await catalog('catalog.schools').where({ id: tenant.id }).update({
-          migration_version: version,
-          migrated_at: catalog.fn.now(),
-          last_error: null,
-          last_error_at: null,
-        });
+        await recorder.record(tenant.id, version);
         if (version !== tenant.migrationVersion || verify) result.migrated.push(tenant.dbName);
       } catch (error) {
         const message = (error as { causeMessage?: string }).causeMessage ?? String(error);
@@ -98,9 +130,13 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
       }
     }
   };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(opts.concurrency, todo.length)) }, worker),
-  );
+  try {
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(opts.concurrency, todo.length)) }, worker),
+    );
+  } finally {
+    await recorder.flush();
+  }
   result.elapsedMs = Date.now() - started;
   logger.info(
     {

@@ -12,7 +12,10 @@ import {
   tagOwnership,
 } from './tenantDatabases';
 import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
-import { latestTenantVersion, migrateTenant, type MigrationDirection } from './tenantMigrator';
+import { migrateToLatestFast } from './fastTenantMigration';
+import { loadTenantMigrationSet } from './tenantMigrationSet';
+import { migrateTenant, type MigrationDirection } from './tenantMigrator';
+import { withDatabase } from '../db/databaseUrl';
 
 /** Creates, migrates and drops tenant databases on the catalog's server. */
 export interface TenantProvisioner {
@@ -62,7 +65,16 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   const { admin, serverUrl, migrationsDir, logger, useTemplate = true } = opts;
   const template = opts.templateDb ?? DEFAULT_TEMPLATE_DB;
   const reservedNames = new Set([...opts.reservedNames, template]);
-  const latestVersion = latestTenantVersion(migrationsDir);
+  // Read once: this process provisions and migrates to the release it started with.
+  const migrations = loadTenantMigrationSet(migrationsDir);
+  const latestVersion = migrations.latest;
+
+  /** The fleet's path: one transaction per tenant; knex's migrator where that cannot serve. */
+  const migrateToLatest = async (dbName: string): Promise<string> => {
+    const outcome = await migrateToLatestFast(withDatabase(serverUrl, dbName), migrations);
+    if (outcome !== 'use-knex') return outcome.version;
+    return migrateTenant(serverUrl, dbName, migrationsDir);
+  };
 
   /** CREATE DATABASE from the template; false when it is unavailable (then create + migrate). */
   const tryClone = async (staging: string): Promise<boolean> => {
@@ -130,7 +142,9 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     },
     async migrate(dbName, direction = 'latest') {
       try {
-        return await migrateTenant(serverUrl, dbName, migrationsDir, direction);
+        return direction === 'latest'
+          ? await migrateToLatest(dbName)
+          : await migrateTenant(serverUrl, dbName, migrationsDir, direction);
       } catch (error) {
         throw failure('migrate', error);
       }

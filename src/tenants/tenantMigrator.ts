@@ -1,30 +1,19 @@
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { withDatabase } from '../db/databaseUrl';
 import { withKnex, type Knex } from '../db/knexFactory';
 import { tenantMigrations } from '../db/migrationSettings';
+import { MIGRATION_LOCK_KEY } from './migrationLock';
+import { loadTenantMigrationSet } from './tenantMigrationSet';
 
 /**
- * Migrating one tenant database. knex's own migration lock *fails* when another process holds
- * it (knex #1950); a session-level advisory lock makes a concurrent migrator (a second
- * server starting, the CLI) wait instead, after which it finds nothing left to do.
+ * Migrating one tenant database with knex's own migrator: for rollbacks, brand-new databases
+ * (the template, a staging database) and migrations that opt out of transactions. The fleet's
+ * everyday path is fastTenantMigration.ts. Either way the advisory lock MIGRATION_LOCK_KEY is
+ * held, so two migrators wait for each other instead of failing on knex's lock table.
  */
 
-/** Arbitrary constant key: "tenant schema migration" in every tenant database. */
-const MIGRATION_LOCK_KEY = 7_302_114_551;
-
-/**
- * The newest migration in the tenant migrations folder, i.e. the version every tenant should
- * be at. Like knex's `currentVersion()`, a version is the migration's timestamp prefix.
- */
+/** The version every tenant should be at (see tenantMigrationSet.ts). */
 export function latestTenantVersion(directory?: string): string {
-  const names = readdirSync(tenantMigrations(directory).directory as string)
-    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
-    .map((f) => path.basename(f).split('_')[0] ?? '')
-    .sort();
-  const latest = names.at(-1);
-  if (!latest) throw new Error('the tenant migrations folder has no migrations');
-  return latest;
+  return loadTenantMigrationSet(directory).latest;
 }
 
 /**

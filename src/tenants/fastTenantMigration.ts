@@ -1,0 +1,166 @@
+import knex from 'knex';
+import { Client } from 'pg';
+import type { Knex } from '../db/knexFactory';
+import { pgErrorCode } from '../db/knexFactory';
+import { MIGRATION_LOCK_KEY } from './migrationLock';
+import { newestVersion, type TenantMigrationSet } from './tenantMigrationSet';
+
+/**
+ * Brings one tenant database to the latest migration in one transaction on one connection,
+ * in as few round trips as possible. This is the fleet's hot path: over 1 000 tenants knex's
+ * `migrate.latest()` costs a pool, four information_schema lookups, three commits (lock,
+ * batch, unlock) and a dozen round trips per database, and on a small machine every round
+ * trip is two process wake-ups. Here: connect, one round trip to lock and read the state,
+ * the migrations' own statements, one round trip to record them and commit.
+ *
+ * It reads and writes `knex_migrations` exactly as knex does, so knex's migrator (rollback,
+ * the knex CLI) and this one take turns on the same database. Mutual exclusion:
+ * - with another fleet runner (a second server starting, the CLI): the transaction-level
+ *   advisory lock MIGRATION_LOCK_KEY, which knex-path migrations hold too (as a session lock);
+ *   the waiter then finds the work done instead of failing (knex #1950);
+ * - with a knex CLI run by hand: the row of `knex_migrations_lock` is locked FOR UPDATE, so
+ *   knex's own lock step waits for this transaction; if knex already holds it, this tenant
+ *   fails with a message saying so.
+ *
+ * The commit is asynchronous (synchronous_commit off): it does not wait for its WAL to reach
+ * the disk. The caller must make it durable before recording the version anywhere — on one
+ * server, any later synchronous commit does, because WAL is flushed in order (see
+ * fleetMigration.ts). A crash before that loses the migration *and* its record together.
+ *
+ * Resolves 'use-knex' (having changed nothing) when knex's migrator must do the work: the
+ * migrations tables do not exist yet, a pending migration opts out of transactions, or one
+ * opens a nested transaction.
+ */
+
+export type FastMigrationOutcome = { version: string; applied: string[] } | 'use-knex';
+
+export class KnexMigrationLockHeldError extends Error {
+  override name = 'KnexMigrationLockHeldError';
+  constructor() {
+    super(
+      "knex's migration lock (knex_migrations_lock) is held: a knex migrate is running there, or one " +
+        'crashed and left it locked (npx knex migrate:unlock)',
+    );
+  }
+}
+
+export class UnknownMigrationsError extends Error {
+  override name = 'UnknownMigrationsError';
+  constructor(names: string[]) {
+    super(
+      `the database has migrations this release does not know (${names.join(', ')}); is a newer release migrating it?`,
+    );
+  }
+}
+
+class NestedTransactionError extends Error {}
+
+interface MigrationState {
+  names: string[];
+  batch: number;
+  locked: number | null;
+}
+
+/**
+ * One simple-protocol message, so one round trip. Each statement gets its own snapshot, so
+ * the state is read *after* the lock is ours and shows what a runner we waited for committed.
+ * Constants only: nothing here comes from outside.
+ */
+const BEGIN_AND_READ_STATE = `BEGIN;
+SET LOCAL synchronous_commit = off;
+SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});
+SELECT coalesce(json_agg(name ORDER BY id), '[]') AS names,
+       coalesce(max(batch), 0)::int AS batch,
+       (SELECT max(is_locked) FROM (SELECT is_locked FROM knex_migrations_lock FOR UPDATE) l) AS locked
+  FROM knex_migrations`;
+
+/**
+ * A knex whose every query runs on one connection, inside the transaction already open there.
+ * knex.transaction() inside a migration would COMMIT ours, so it is refused (knex's path then
+ * runs that migration, where it becomes a savepoint). Instances are reused: creating a knex
+ * per tenant costs more than the rest of the client-side work.
+ */
+class BoundKnex {
+  private static readonly idle: BoundKnex[] = [];
+  private connection: Client | undefined;
+  readonly db: Knex;
+
+  private constructor() {
+    this.db = knex({
+      client: 'pg',
+      connectionPool: {
+        acquire: () => ({ promise: Promise.resolve(this.connection) }),
+        release: () => true,
+        destroy: () => Promise.resolve(),
+        // knex recognises a tarn-like pool by these.
+        numFree: () => 0,
+        numUsed: () => 1,
+        numPendingAcquires: () => 0,
+      } as Knex.Config['connectionPool'],
+    });
+    (this.db.client as { transaction: () => never }).transaction = () => {
+      throw new NestedTransactionError();
+    };
+  }
+
+  static async with<T>(connection: Client, fn: (db: Knex) => Promise<T>): Promise<T> {
+    const bound = BoundKnex.idle.pop() ?? new BoundKnex();
+    bound.connection = connection;
+    try {
+      return await fn(bound.db);
+    } finally {
+      bound.connection = undefined;
+      BoundKnex.idle.push(bound);
+    }
+  }
+}
+
+export async function migrateToLatestFast(
+  connectionString: string,
+  set: TenantMigrationSet,
+): Promise<FastMigrationOutcome> {
+  const client = new Client({ connectionString, application_name: 'tenant-signup migrate' });
+  await client.connect();
+  // Closing the connection without COMMIT rolls everything back: that is the error path.
+  try {
+    let state: MigrationState;
+    try {
+      const results = (await client.query(BEGIN_AND_READ_STATE)) as unknown as {
+        rows: MigrationState[];
+      }[];
+      state = results.at(-1)!.rows[0]!;
+    } catch (error) {
+      if (pgErrorCode(error) === '42P01') return 'use-knex'; // no knex_migrations(_lock) yet
+      throw error;
+    }
+    if (state.locked) throw new KnexMigrationLockHeldError();
+
+    const known = new Set(set.names);
+    const unknown = state.names.filter((n) => !known.has(n));
+    if (unknown.length > 0) throw new UnknownMigrationsError(unknown);
+    const applied = new Set(state.names);
+    const pending = set.names.filter((n) => !applied.has(n)).map((n) => set.load(n));
+    if (pending.length === 0) return { version: newestVersion(state.names), applied: [] };
+    if (pending.some((m) => m.config?.transaction === false)) return 'use-knex';
+
+    try {
+      await BoundKnex.with(client, async (db) => {
+        for (const migration of pending) await migration.up(db);
+      });
+    } catch (error) {
+      if (error instanceof NestedTransactionError) return 'use-knex';
+      throw error;
+    }
+    const names = pending.map((m) => m.name);
+    // Names are this release's file names; escaped all the same.
+    const rows = names
+      .map((n) => `(${client.escapeLiteral(n)}, ${state.batch + 1}, now())`)
+      .join(', ');
+    await client.query(
+      `INSERT INTO knex_migrations (name, batch, migration_time) VALUES ${rows}; COMMIT`,
+    );
+    return { version: newestVersion([...state.names, ...names]), applied: names };
+  } finally {
+    await client.end();
+  }
+}
