@@ -50,6 +50,15 @@ export function toSchool(row: SchoolRow): School {
   };
 }
 
+export interface Reservation {
+  school: School;
+  /**
+   * A database with the school's name already exists on the server (someone else's: ours
+   * only ever get that name when their row is ready). Read in the same statement.
+   */
+  databaseTaken: boolean;
+}
+
 export interface SchoolsRepository {
   /** Claims the name and email (status `provisioning`); the unique indexes pick one winner. */
   reserve(input: {
@@ -57,14 +66,19 @@ export interface SchoolsRepository {
     dbName: string;
     email: string;
     ownerKey: number;
-  }): Promise<School>;
-  attachAuth0User(id: string, auth0UserId: string): Promise<void>;
+  }): Promise<Reservation>;
   /**
-   * Makes the school `ready` and, in the same transaction, records its user in
-   * catalog.users and writes the `user.new` event to catalog.outbox: the event exists if and
-   * only if the tenant does. Returns the event.
+   * Makes the school `ready` with its Auth0 user and, in the same transaction, records the
+   * user in catalog.users and writes the `user.new` event to catalog.outbox: the event exists
+   * if and only if the tenant does. Runs on `trx` when given (the transaction that also gives
+   * the database its name). Returns the event.
    */
-  markReadyWithEvent(id: string, migrationVersion: string, user: ReadyUser): Promise<UserNewEvent>;
+  markReadyWithEvent(
+    id: string,
+    migrationVersion: string,
+    user: ReadyUser,
+    trx?: Knex,
+  ): Promise<UserNewEvent>;
   /** Compensation could not finish: keep the row (and what it points to) for the reconciler. */
   markFailed(id: string, error: string): Promise<void>;
   /** Gives the name and email back (the signup left nothing else behind). */
@@ -85,10 +99,13 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
   return {
     async reserve({ name, dbName, email, ownerKey }) {
       try {
-        const [row] = (await db(TABLE)
+        const [row]: (SchoolRow & { database_taken: boolean })[] = await db(TABLE)
           .insert({ name, db_name: dbName, email, status: 'provisioning', owner_key: ownerKey })
-          .returning('*')) as SchoolRow[];
-        return toSchool(row!);
+          .returning([
+            '*',
+            db.raw('EXISTS (SELECT 1 FROM pg_database WHERE datname = db_name) AS database_taken'),
+          ]);
+        return { school: toSchool(row!), databaseTaken: row!.database_taken };
       } catch (error) {
         if (pgErrorCode(error) === '23505') {
           if (pgConstraint(error) === 'schools_email_unique') throw new EmailTakenError();
@@ -97,24 +114,20 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
         throw error;
       }
     },
-    async attachAuth0User(id, auth0UserId) {
-      await db(TABLE).where({ id }).update({ auth0_user_id: auth0UserId, updated_at: db.fn.now() });
-    },
-    async markReadyWithEvent(id, migrationVersion, user) {
+    async markReadyWithEvent(id, migrationVersion, user, trx = db) {
       const event = userNewEvent({
         userId: user.userId,
         email: user.email,
         schoolName: user.schoolName,
         dbName: user.dbName,
       });
-      // One statement, so one transaction that PostgreSQL finishes even if this process dies
-      // after sending it: the row becomes ready, the user is recorded and the event written
+      // One statement: the row becomes ready, the user is recorded and the event written
       // together, or none of it happens. Only a row still `provisioning` qualifies (the
       // reconciler may have rolled the signup back meanwhile): then no event, ever.
-      const { rows } = await db.raw<{ rows: { id: string }[] }>(
+      const { rows } = await trx.raw<{ rows: { id: string }[] }>(
         `WITH ready AS (
            UPDATE catalog.schools
-              SET status = 'ready', migration_version = ?, migrated_at = now(),
+              SET status = 'ready', auth0_user_id = ?, migration_version = ?, migrated_at = now(),
                   last_error = NULL, last_error_at = NULL, updated_at = now()
             WHERE id = ? AND status = 'provisioning'
            RETURNING id
@@ -131,6 +144,7 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
          )
          SELECT event.id, pg_notify(?, event.id::text) FROM event`,
         [
+          user.userId,
           migrationVersion,
           id,
           user.userId,

@@ -4,6 +4,7 @@ import { toSchool, type School, type SchoolRow } from '../catalog/schoolsReposit
 import type { Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
 import { STAGING_PREFIX } from '../tenants/dbName';
+import { signupOfStaging } from '../tenants/tenantDatabases';
 import type { TenantProvisioner } from '../tenants/provisioner';
 
 /**
@@ -96,25 +97,29 @@ async function rollBack(school: School, { auth0, tenants, catalog, logger }: Rec
 }
 
 /**
- * Databases that carry our marker (or a staging name) but no catalog row: debris no row
- * points at any more. Databases without our marker are never touched.
+ * Databases no catalog row points at any more, that are recognisably ours: a staging name
+ * (made of its signup's id) or our ownership marker. Debris. Databases that are neither are
+ * never touched.
  */
 async function dropOrphanDatabases(deps: ReconcileDeps, summary: ReconcileSummary): Promise<void> {
   const { rows } = await deps.catalog.raw<{
-    rows: { datname: string; signup_id: string | null }[];
+    rows: { datname: string; marked_by: string | null }[];
   }>(
     `SELECT d.datname,
-            substring(shobj_description(d.oid, 'pg_database') FROM '^tenant-signup:([0-9a-f-]{36})$') AS signup_id
+            substring(shobj_description(d.oid, 'pg_database') FROM '^tenant-signup:([0-9a-f-]{36})$') AS marked_by
      FROM pg_database d
-     WHERE shobj_description(d.oid, 'pg_database') LIKE 'tenant-signup:%'`,
+     WHERE shobj_description(d.oid, 'pg_database') LIKE 'tenant-signup:%'
+        OR d.datname LIKE ?`,
+    [`${STAGING_PREFIX.replace(/_/g, '\\_')}%`],
   );
   const known = new Set(
     ((await deps.catalog('catalog.schools').pluck('id')) as string[]).map((id) => id.toLowerCase()),
   );
-  for (const { datname, signup_id: signupId } of rows) {
+  for (const { datname, marked_by: markedBy } of rows) {
+    const stagingOf = signupOfStaging(datname);
+    const signupId = stagingOf ?? markedBy;
     if (!signupId || known.has(signupId)) continue;
-    const staging = datname.startsWith(STAGING_PREFIX);
-    await (staging
+    await (stagingOf
       ? deps.tenants.dropStaging(signupId)
       : deps.tenants.dropIfOwned(datname, signupId));
     summary.orphanDatabasesDropped.push(datname);

@@ -58,44 +58,64 @@ export async function signUp(
 
   // 1. Claim the name and email before any external call: the catalog's unique indexes pick
   //    one winner per race (409 school_taken / email_taken for the others).
-  const school = await schools.reserve({ ...input, name: input.schoolName, ownerKey });
+  const { school, databaseTaken } = await schools.reserve({
+    ...input,
+    name: input.schoolName,
+    ownerKey,
+  });
   const undo = new Compensations(logger);
   undo.add('release reservation', () => schools.release(school.id));
 
   try {
     // 2. A database someone else made under this name is never adopted; fail before Auth0.
-    if (await tenants.exists(school.dbName)) throw new DatabaseNameUnavailableError();
+    if (databaseTaken) throw new DatabaseNameUnavailableError();
 
-    // 3. The Auth0 user, pointing at the school's database. Its app_metadata.signup_id lets a
-    //    retry after a lost response, and the reconciler, recognise it.
-    const user = await auth0.createUser({
-      email: input.email,
-      password: input.password,
-      dbName: school.dbName,
-      signupId: school.id,
-      userMetadata: metadata.userMetadata,
-      appMetadata: metadata.appMetadata,
-    });
-    undo.add('delete Auth0 user', () => auth0.deleteUser(user.user_id));
-    await schools.attachAuth0User(school.id, user.user_id);
-
-    // 4. The database, created and migrated under a staging name, then given the school's name.
+    // 3. At the same time: the Auth0 user, pointing at the school's database (its
+    //    app_metadata.signup_id lets a retry after a lost response, and the reconciler,
+    //    recognise it), and the database under a staging name made of the signup id. Both are
+    //    awaited even when one fails, so no undo runs while the other is still creating.
     undo.add('drop staging database', () => tenants.dropStaging(school.id));
-    const { staging, version } = await tenants.prepare(school.id);
-    await tenants.promote(staging, school.dbName);
+    const [created, prepared] = await Promise.allSettled([
+      auth0.createUser({
+        email: input.email,
+        password: input.password,
+        dbName: school.dbName,
+        signupId: school.id,
+        userMetadata: metadata.userMetadata,
+        appMetadata: metadata.appMetadata,
+      }),
+      tenants.prepare(school.id),
+    ]);
+    if (created.status === 'fulfilled') {
+      const userId = created.value.user_id;
+      undo.add('delete Auth0 user', () => auth0.deleteUser(userId));
+    }
+    // Auth0's answer first: a rejected password or a taken email tells the user more.
+    if (created.status === 'rejected') throw created.reason;
+    if (prepared.status === 'rejected') throw prepared.reason;
+    const user = created.value;
+
+    // 4. One catalog transaction makes the tenant whole: the database takes the school's
+    //    name and ownership marker, the row turns ready, the user is recorded in
+    //    catalog.users and the user.new event written to catalog.outbox. All of it or none.
+    //    (If the commit's answer is lost, the undo below drops the database only if it
+    //    carries this signup's marker, i.e. only if the commit happened.)
     undo.add('drop tenant database', async () => {
       await tenants.dropIfOwned(school.dbName, school.id);
     });
-
-    // 5. Only now is the tenant visible as complete. The same transaction records the user
-    //    in catalog.users and writes the user.new event to catalog.outbox (never lost, never
-    //    written for a signup that fails).
-    await schools.markReadyWithEvent(school.id, version, {
-      userId: user.user_id,
-      email: user.email,
-      connection: deps.connection ?? 'Username-Password-Authentication',
-      schoolName: school.name,
-      dbName: school.dbName,
+    await tenants.promote(school.id, school.dbName, async (trx) => {
+      await schools.markReadyWithEvent(
+        school.id,
+        prepared.value.version,
+        {
+          userId: user.user_id,
+          email: user.email,
+          connection: deps.connection ?? 'Username-Password-Authentication',
+          schoolName: school.name,
+          dbName: school.dbName,
+        },
+        trx,
+      );
     });
     logger.info({ userId: user.user_id }, 'school signed up');
     return {

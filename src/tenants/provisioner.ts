@@ -1,5 +1,5 @@
 import type { Knex } from '../db/knexFactory';
-import { DatabaseNameUnavailableError, ProvisioningError } from '../errors';
+import { AppError, DatabaseNameUnavailableError, ProvisioningError } from '../errors';
 import type { Logger } from '../logger';
 import { assertTenantDbName } from './dbName';
 import {
@@ -9,7 +9,6 @@ import {
   dropDatabase,
   promoteDatabase,
   stagingDbName,
-  tagOwnership,
 } from './tenantDatabases';
 import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
 import { migrateToLatestFast } from './fastTenantMigration';
@@ -25,12 +24,19 @@ export interface TenantProvisioner {
   exists(dbName: string): Promise<boolean>;
   /** The version every tenant should be at (newest tenant migration). */
   readonly latestVersion: string;
-  /** Creates (from the template when possible), tags and migrates the staging database. */
-  prepare(signupId: string): Promise<{ staging: string; version: string }>;
+  /** Creates (from the template when possible) and migrates the signup's staging database. */
+  prepare(signupId: string): Promise<{ version: string }>;
   /** Creates or refreshes the template database; false if that failed (signups fall back). */
   refreshTemplate(): Promise<boolean>;
-  /** Renames the staging database to the school's name (409 if that name is taken). */
-  promote(staging: string, dbName: string): Promise<void>;
+  /**
+   * Renames the signup's staging database to the school's name and marks it as the signup's,
+   * in one catalog transaction that `commitWith` completes (409 if the name is taken).
+   */
+  promote(
+    signupId: string,
+    dbName: string,
+    commitWith: (trx: Knex.Transaction) => Promise<void>,
+  ): Promise<void>;
   /** Migrates a live tenant database to the latest version (or back a batch); returns its version. */
   migrate(dbName: string, direction?: MigrationDirection): Promise<string>;
   /** Drops `dbName` only if it carries this signup's ownership marker; true if dropped. */
@@ -101,13 +107,12 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
       try {
         cloned = await tryClone(staging);
         if (!cloned) await admin.raw('CREATE DATABASE ??', [staging]);
-        await tagOwnership(admin, staging, signupId);
       } catch (error) {
         throw failure('create database', error);
       }
-      if (cloned) return { staging, version: latestVersion };
+      if (cloned) return { version: latestVersion };
       try {
-        return { staging, version: await migrateTenant(serverUrl, staging, migrationsDir) };
+        return { version: await migrateTenant(serverUrl, staging, migrationsDir) };
       } catch (error) {
         throw failure('migrate', error);
       }
@@ -132,12 +137,12 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
         return false;
       }
     },
-    async promote(staging, dbName) {
+    async promote(signupId, dbName, commitWith) {
       try {
-        await promoteDatabase(admin, staging, dbName, reservedNames);
+        await promoteDatabase(admin, signupId, dbName, reservedNames, commitWith);
       } catch (error) {
         if (error instanceof DatabaseAlreadyExistsError) throw new DatabaseNameUnavailableError();
-        throw failure('rename database', error);
+        throw error instanceof AppError ? error : failure('rename database', error);
       }
     },
     async migrate(dbName, direction = 'latest') {

@@ -23,31 +23,26 @@ const markerFor = (version: string) => {
   return `tenant-template version=${version}`;
 };
 
+const versionIn = (comment: string | null) =>
+  /^tenant-template version=(\d+)$/.exec(comment ?? '')?.[1] ?? null;
+
 /** The template's version from its marker; undefined when there is no template. */
 async function templateVersion(admin: Knex, template: string): Promise<string | undefined | null> {
   const comment = await databaseComment(admin, template);
-  if (comment === undefined) return undefined;
-  return /^tenant-template version=(\d+)$/.exec(comment ?? '')?.[1] ?? null;
+  return comment === undefined ? undefined : versionIn(comment);
 }
 
 /**
- * Runs `fn` holding the template lock as a session lock on one connection, which `fn` also
- * uses for its statements (CREATE DATABASE cannot run inside a transaction).
+ * Runs `fn` holding the template lock exclusively, as a session lock on one connection
+ * (CREATE DATABASE cannot run inside a transaction, so a transaction lock would not do).
  */
-async function withTemplateLock<T>(
-  admin: Knex,
-  mode: 'shared' | 'exclusive',
-  fn: (connection: unknown) => Promise<T>,
-): Promise<T> {
-  const suffix = mode === 'shared' ? '_shared' : '';
+async function withExclusiveTemplateLock<T>(admin: Knex, fn: () => Promise<T>): Promise<T> {
   return withConnection(admin, async (conn) => {
-    await admin.raw(`SELECT pg_advisory_lock${suffix}(?)`, [TEMPLATE_LOCK_KEY]).connection(conn);
+    await admin.raw('SELECT pg_advisory_lock(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
     try {
-      return await fn(conn);
+      return await fn();
     } finally {
-      await admin
-        .raw(`SELECT pg_advisory_unlock${suffix}(?)`, [TEMPLATE_LOCK_KEY])
-        .connection(conn);
+      await admin.raw('SELECT pg_advisory_unlock(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
     }
   });
 }
@@ -68,7 +63,7 @@ export async function ensureTemplate(opts: {
   const { admin, serverUrl, template, latest, migrationsDir, logger } = opts;
   const currentOrNewer = (v: string | null | undefined) => typeof v === 'string' && v >= latest;
   if (currentOrNewer(await templateVersion(admin, template))) return;
-  await withTemplateLock(admin, 'exclusive', async () => {
+  await withExclusiveTemplateLock(admin, async () => {
     const version = await templateVersion(admin, template);
     if (currentOrNewer(version)) return; // another process refreshed it while we waited
     if (version === undefined) {
@@ -103,9 +98,23 @@ export async function cloneTemplate(
   name: string,
   latest: string,
 ): Promise<boolean> {
-  return withTemplateLock(admin, 'shared', async (conn) => {
-    if ((await templateVersion(admin, template)) !== latest) return false;
-    await admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template]).connection(conn);
-    return true;
+  // One connection for the lock, the version check and the CREATE: a clone that needed a
+  // second one while holding the first could deadlock a pool full of clones.
+  return withConnection(admin, async (conn) => {
+    const { rows } = await admin
+      .raw<{ rows: { comment: string | null }[] }>(
+        `SELECT shobj_description(d.oid, 'pg_database') AS comment
+           FROM (SELECT pg_advisory_lock_shared(?)) AS locked, pg_database d
+          WHERE d.datname = ?`,
+        [TEMPLATE_LOCK_KEY, template],
+      )
+      .connection(conn);
+    try {
+      if (rows.length === 0 || versionIn(rows[0]!.comment) !== latest) return false;
+      await admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template]).connection(conn);
+      return true;
+    } finally {
+      await admin.raw('SELECT pg_advisory_unlock_shared(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
+    }
   });
 }

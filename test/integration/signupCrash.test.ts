@@ -30,8 +30,6 @@ let emulator: Auth0Emulator;
 let migrationsDir: string;
 let server: ServerProcess;
 const attempted: string[] = [];
-/** Tenants a crash could not stop (their last statement still committed). */
-const completed: string[] = [];
 
 const env = () => ({
   NODE_ENV: 'test',
@@ -171,17 +169,6 @@ test('killed after Auth0 stored the user but its answer was lost: restart finds 
   expect(emulator.findUserByEmail(s.email)).toBeUndefined();
 });
 
-test('killed after the Auth0 user exists but before the catalog recorded it: restart deletes the user', async () => {
-  emulator.faults.add({ method: 'POST', path: '/api/v2/users', delayMs: 500 });
-  const s = startSignup();
-  await waitFor('the reservation', () => row(s.dbName));
-  const lock = await lockRow(s.dbName);
-  await waitFor('the Auth0 user', () => emulator.findUserByEmail(s.email));
-  await killAndRestart([lock]);
-  expect(emulator.findUserByEmail(s.email)).toBeUndefined();
-  expect(await row(s.dbName)).toBeUndefined();
-});
-
 test('killed while the staging database is being migrated: restart drops it and deletes the user', async () => {
   await withoutTemplate();
   const s = startSignup();
@@ -191,33 +178,48 @@ test('killed while the staging database is being migrated: restart drops it and 
   expect(emulator.findUserByEmail(s.email)).toBeUndefined();
 });
 
-async function pinBeforeReady() {
-  await withoutTemplate();
+/**
+ * Pins a signup inside its final transaction: the staging database already renamed to the
+ * school's name (visible only inside that transaction), the Auth0 user created, the "ready"
+ * UPDATE waiting for the row lock the test holds.
+ */
+async function pinInReadyTransaction() {
+  emulator.faults.add({ method: 'POST', path: '/api/v2/users', delayMs: 500 });
   const s = startSignup();
-  await waitFor('the recorded Auth0 user', async () =>
-    (await row(s.dbName))?.auth0_user_id ? true : undefined,
-  );
+  await waitFor('the reservation', () => row(s.dbName));
   const lock = await lockRow(s.dbName);
-  await waitFor('the promoted database', () => dbExists(s.dbName));
+  await waitFor('the Auth0 user', () => emulator.findUserByEmail(s.email));
+  await waitFor('the ready transaction waiting for the row lock', async () => {
+    const { rows } = await admin.raw<{ rows: unknown[] }>(
+      `SELECT 1 FROM pg_stat_activity
+        WHERE datname = ? AND wait_event_type = 'Lock' AND query LIKE '%catalog.schools%'`,
+      [catalogDb],
+    );
+    return rows.length > 0 ? true : undefined;
+  });
+  // Outside the transaction nothing has changed yet.
+  expect(await dbExists(s.dbName)).toBeUndefined();
   expect((await row(s.dbName))?.status).toBe('provisioning');
   return { s, lock };
 }
 
-test('killed after the database got the school’s name, before the row was marked ready: restart rolls back', async () => {
-  const { s, lock } = await pinBeforeReady();
+test('killed in its final transaction, its database sessions gone too: restart rolls everything back', async () => {
+  const { s, lock } = await pinInReadyTransaction();
   await killAndRestart([lock], true);
   expect(await dbExists(s.dbName)).toBeUndefined();
+  expect(await stagingExists()).toBeUndefined();
   expect(emulator.findUserByEmail(s.email)).toBeUndefined();
   expect(await row(s.dbName)).toBeUndefined();
 });
 
-test('killed while its “mark ready” statement was already on its way: PostgreSQL completes it and the tenant is whole', async () => {
-  const { s, lock } = await pinBeforeReady();
+test('killed in its final transaction, its session outliving it: PostgreSQL never sees the COMMIT, and restart rolls everything back', async () => {
+  const { s, lock } = await pinInReadyTransaction();
+  // The waiting UPDATE completes once the lock goes, then finds its client gone and aborts.
   await killAndRestart([lock], false);
-  expect(await row(s.dbName)).toMatchObject({ status: 'ready' });
-  expect(await dbExists(s.dbName)).toBe(true);
-  expect(emulator.findUserByEmail(s.email)).toBeDefined();
-  completed.push(s.dbName);
+  expect(await dbExists(s.dbName)).toBeUndefined();
+  expect(await stagingExists()).toBeUndefined();
+  expect(emulator.findUserByEmail(s.email)).toBeUndefined();
+  expect(await row(s.dbName)).toBeUndefined();
 });
 
 test('after all those crashes, the restarted server signs a school up completely', async () => {
@@ -236,6 +238,6 @@ test('after all those crashes, the restarted server signs a school up completely
     attempted,
     migrationsDir,
   });
-  expect(ready.sort()).toEqual([...completed, `after_crash_${id}`].sort());
+  expect(ready).toEqual([`after_crash_${id}`]);
   expect(server.output()).not.toContain('Sup3r-secret');
 });

@@ -111,20 +111,25 @@ test('when the compensation itself fails (Auth0 down while undoing), the row is 
   await expectConsistent({ ...broken, attempted: [s.dbName] });
 });
 
-test('reconcile drops orphaned staging databases it created, and never a database without its marker', async () => {
-  const stranger = `stranger_${uniqueSuffix()}`;
-  await svc.admin.raw('CREATE DATABASE ??', [stranger]);
-  const orphan = 'signup_tmp_00000000000040008000000000000001';
-  await svc.admin.raw('CREATE DATABASE ??', [orphan]);
+test('reconcile drops orphaned staging and marked databases no row points at, and never one it cannot prove is its own', async () => {
+  const id = uniqueSuffix();
+  const stranger = `stranger_${id}`;
+  const lookalike = `signup_tmp_not_ours_${id}`;
+  const orphanStaging = `signup_tmp_${id}000040008000000000000001`;
+  const orphanTenant = `orphan_tenant_${id}`;
+  for (const db of [stranger, lookalike, orphanStaging, orphanTenant])
+    await svc.admin.raw('CREATE DATABASE ??', [db]);
   await svc.admin.raw(
-    `COMMENT ON DATABASE ?? IS 'tenant-signup:00000000-0000-4000-8000-000000000001'`,
-    [orphan],
+    `COMMENT ON DATABASE ?? IS 'tenant-signup:${id}-0000-4000-8000-000000000002'`,
+    [orphanTenant],
   );
 
   const summary = await reconcileSignups(svc);
 
-  expect(summary.orphanDatabasesDropped).toContain(orphan);
-  expect(await databaseExists(svc.admin, orphan)).toBe(false);
+  expect(summary.orphanDatabasesDropped.sort()).toEqual([orphanTenant, orphanStaging].sort());
+  expect(await databaseExists(svc.admin, orphanStaging)).toBe(false);
+  expect(await databaseExists(svc.admin, orphanTenant)).toBe(false);
   expect(await databaseExists(svc.admin, stranger)).toBe(true);
-  await svc.admin.raw('DROP DATABASE ??', [stranger]);
+  expect(await databaseExists(svc.admin, lookalike)).toBe(true);
+  for (const db of [stranger, lookalike]) await svc.admin.raw('DROP DATABASE ??', [db]);
 });
