@@ -17,7 +17,7 @@ import { withDatabase } from '../src/db/databaseUrl';
 import { startEmbeddedPostgres } from '../src/db/embeddedPostgres';
 import { DEFAULT_TENANT_MIGRATIONS_DIR } from '../src/db/migrationSettings';
 import { createLogger, type Logger } from '../src/logger';
-import { stagingDbName } from '../src/tenants/tenantDatabases';
+import { ownershipFor } from '../src/tenants/ownership';
 
 /**
  * Everything the benchmark runs against, started in this process: a PostgreSQL server (a
@@ -142,7 +142,8 @@ export async function startEnvironment(databaseUrl: string | undefined): Promise
     const service = await startService(config, logger);
     stops.push(async () => {
       const ids = (await service.catalog('catalog.schools').pluck('id')) as string[];
-      staging.push(...ids.map(stagingDbName));
+      const ownership = ownershipFor(`bench_catalog_${runId}`);
+      staging.push(...ids.map((id) => ownership.stagingName(id)));
       await service.close();
     });
     const http = await listen(service);

@@ -108,6 +108,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       tenants: createTenantProvisioner({
         admin: catalog,
         serverUrl: server.catalogUrl,
+        catalogDb: databaseNameOf(server.catalogUrl),
         reservedNames: new Set([databaseNameOf(server.catalogUrl)]),
         migrationsDir: config.tenantMigrationsDir,
         templateDb: config.tenantTemplateDb,

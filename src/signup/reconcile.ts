@@ -3,8 +3,6 @@ import { OWNER_IS_GONE_SQL } from '../catalog/ownerLock';
 import { toSchool, type School, type SchoolRow } from '../catalog/schoolsRepository';
 import type { Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
-import { STAGING_PREFIX } from '../tenants/dbName';
-import { signupOfStaging } from '../tenants/tenantDatabases';
 import type { TenantProvisioner } from '../tenants/provisioner';
 
 /**
@@ -97,31 +95,20 @@ async function rollBack(school: School, { auth0, tenants, catalog, logger }: Rec
 }
 
 /**
- * Databases no catalog row points at any more, that are recognisably ours: a staging name
- * (made of its signup's id) or our ownership marker. Debris. Databases that are neither are
- * never touched.
+ * Databases this deployment made (a staging name or a marker carrying its tag) that no
+ * catalog row points at any more: debris. Other deployments' databases sharing the server,
+ * and databases that are nobody's, are never touched.
  */
 async function dropOrphanDatabases(deps: ReconcileDeps, summary: ReconcileSummary): Promise<void> {
-  const { rows } = await deps.catalog.raw<{
-    rows: { datname: string; marked_by: string | null }[];
-  }>(
-    `SELECT d.datname,
-            substring(shobj_description(d.oid, 'pg_database') FROM '^tenant-signup:([0-9a-f-]{36})$') AS marked_by
-     FROM pg_database d
-     WHERE shobj_description(d.oid, 'pg_database') LIKE 'tenant-signup:%'
-        OR d.datname LIKE ?`,
-    [`${STAGING_PREFIX.replace(/_/g, '\\_')}%`],
-  );
+  const ours = await deps.tenants.ownDatabases();
   const known = new Set(
     ((await deps.catalog('catalog.schools').pluck('id')) as string[]).map((id) => id.toLowerCase()),
   );
-  for (const { datname, marked_by: markedBy } of rows) {
-    const stagingOf = signupOfStaging(datname);
-    const signupId = stagingOf ?? markedBy;
-    if (!signupId || known.has(signupId)) continue;
-    await (stagingOf
+  for (const { dbName, signupId, staging } of ours) {
+    if (known.has(signupId)) continue;
+    await (staging
       ? deps.tenants.dropStaging(signupId)
-      : deps.tenants.dropIfOwned(datname, signupId));
-    summary.orphanDatabasesDropped.push(datname);
+      : deps.tenants.dropIfOwned(dbName, signupId));
+    summary.orphanDatabasesDropped.push(dbName);
   }
 }

@@ -8,8 +8,9 @@ import {
   databaseOwner,
   dropDatabase,
   promoteDatabase,
-  stagingDbName,
+  ownDatabases,
 } from './tenantDatabases';
+import { ownershipFor } from './ownership';
 import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
 import { migrateToLatestFast } from './fastTenantMigration';
 import { loadTenantMigrationSet } from './tenantMigrationSet';
@@ -47,6 +48,8 @@ export interface TenantProvisioner {
   dropUnmarked(dbName: string): Promise<void>;
   /** The signup id that created `dbName`, from its marker. */
   ownerOf(dbName: string): Promise<string | undefined>;
+  /** This deployment's staging and marked databases, with their signups (see ownership.ts). */
+  ownDatabases(): Promise<{ dbName: string; signupId: string; staging: boolean }[]>;
 }
 
 export interface ProvisionerOptions {
@@ -54,6 +57,8 @@ export interface ProvisionerOptions {
   admin: Knex;
   /** URL of any database on the server; tenant URLs are derived from it. */
   serverUrl: string;
+  /** The catalog database's name: tags this deployment's databases (ownership.ts). */
+  catalogDb: string;
   reservedNames: ReadonlySet<string>;
   /** Where tenant migrations live (default: tenant-migrations/). */
   migrationsDir?: string;
@@ -71,6 +76,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   const { admin, serverUrl, migrationsDir, logger, useTemplate = true } = opts;
   const template = opts.templateDb ?? DEFAULT_TEMPLATE_DB;
   const reservedNames = new Set([...opts.reservedNames, template]);
+  const ownership = ownershipFor(opts.catalogDb);
   // Read once: this process provisions and migrates to the release it started with.
   const migrations = loadTenantMigrationSet(migrationsDir);
   const latestVersion = migrations.latest;
@@ -101,7 +107,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     latestVersion,
     exists: (dbName) => databaseExists(admin, dbName),
     async prepare(signupId) {
-      const staging = stagingDbName(signupId);
+      const staging = ownership.stagingName(signupId);
       assertTenantDbName(staging, reservedNames, { allowStaging: true });
       let cloned: boolean;
       try {
@@ -139,7 +145,12 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     },
     async promote(signupId, dbName, commitWith) {
       try {
-        await promoteDatabase(admin, signupId, dbName, reservedNames, commitWith);
+        await promoteDatabase(
+          admin,
+          { staging: ownership.stagingName(signupId), dbName, marker: ownership.marker(signupId) },
+          reservedNames,
+          commitWith,
+        );
       } catch (error) {
         if (error instanceof DatabaseAlreadyExistsError) throw new DatabaseNameUnavailableError();
         throw error instanceof AppError ? error : failure('rename database', error);
@@ -159,8 +170,9 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
       await dropDatabase(admin, dbName, reservedNames);
       return true;
     },
-    dropStaging: (signupId) => dropDatabase(admin, stagingDbName(signupId), reservedNames),
+    dropStaging: (signupId) => dropDatabase(admin, ownership.stagingName(signupId), reservedNames),
     dropUnmarked: (dbName) => dropDatabase(admin, dbName, reservedNames),
     ownerOf: (dbName) => databaseOwner(admin, dbName),
+    ownDatabases: () => ownDatabases(admin, ownership),
   };
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from '../db/knexFactory';
 import { pgErrorCode } from '../db/knexFactory';
 import { assertTenantDbName, STAGING_PREFIX } from './dbName';
+import { signupOfMarker, type Ownership } from './ownership';
 
 /**
  * CREATE/RENAME/DROP DATABASE for tenants, always on names that passed the naming rule and
@@ -9,9 +10,9 @@ import { assertTenantDbName, STAGING_PREFIX } from './dbName';
  *
  * A tenant database is born under a staging name made of its signup's id, migrated (or
  * cloned), and only then renamed to the school's name and given an ownership marker, in the
- * catalog transaction that marks the school ready. So whatever a crash leaves behind is
- * recognisably ours (a staging name, or our marker), and a database someone else created
- * under the school's name is never adopted: the rename fails instead.
+ * catalog transaction that marks the school ready (ownership.ts). So whatever a crash leaves
+ * behind is recognisably ours, and a database someone else created under the school's name
+ * is never adopted: the rename fails instead.
  */
 
 export class DatabaseAlreadyExistsError extends Error {
@@ -19,25 +20,6 @@ export class DatabaseAlreadyExistsError extends Error {
   constructor(readonly dbName: string) {
     super(`Database ${dbName} already exists`);
   }
-}
-
-export function stagingDbName(signupId: string): string {
-  return `${STAGING_PREFIX}${ownershipMarker(signupId).slice('tenant-signup:'.length).replace(/-/g, '')}`;
-}
-
-/** The signup a staging database belongs to (its name is the signup id), if it is one. */
-export function signupOfStaging(dbName: string): string | undefined {
-  const hex = new RegExp(`^${STAGING_PREFIX}([0-9a-f]{32})$`).exec(dbName)?.[1];
-  if (!hex) return undefined;
-  return [0, 8, 12, 16, 20].map((at, i, cuts) => hex.slice(at, cuts[i + 1])).join('-');
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** COMMENT takes no bind parameters, so the marker is built only from a validated UUID. */
-export function ownershipMarker(signupId: string): string {
-  if (!UUID.test(signupId)) throw new Error('A signup id must be a UUID');
-  return `tenant-signup:${signupId}`;
 }
 
 export async function databaseExists(admin: Knex, dbName: string): Promise<boolean> {
@@ -61,8 +43,32 @@ export async function databaseComment(
 
 /** The signup id in a database's ownership marker, if it carries one. */
 export async function databaseOwner(admin: Knex, dbName: string): Promise<string | undefined> {
-  const comment = await databaseComment(admin, dbName);
-  return /^tenant-signup:([0-9a-f-]{36})$/.exec(comment ?? '')?.[1];
+  return signupOfMarker(await databaseComment(admin, dbName));
+}
+
+/**
+ * Databases this deployment made (its staging names, its tagged markers), with the signup
+ * each belongs to: what the reconciler may drop once no catalog row points at them.
+ */
+export async function ownDatabases(
+  admin: Knex,
+  ownership: Ownership,
+): Promise<{ dbName: string; signupId: string; staging: boolean }[]> {
+  const { rows } = await admin.raw<{ rows: { datname: string; comment: string | null }[] }>(
+    `SELECT datname, shobj_description(oid, 'pg_database') AS comment
+       FROM pg_database
+      WHERE datname LIKE ? OR shobj_description(oid, 'pg_database') LIKE ?`,
+    [
+      `${STAGING_PREFIX.replace(/_/g, '\\_')}${ownership.tag}\\_%`,
+      `tenant-signup:%:${ownership.tag}`,
+    ],
+  );
+  return rows.flatMap(({ datname, comment }) => {
+    const ofStaging = ownership.signupOfStaging(datname);
+    const signupId =
+      ofStaging ?? (comment?.endsWith(`:${ownership.tag}`) ? signupOfMarker(comment) : undefined);
+    return signupId ? [{ dbName: datname, signupId, staging: ofStaging !== undefined }] : [];
+  });
 }
 
 /**
@@ -74,19 +80,18 @@ export async function databaseOwner(admin: Knex, dbName: string): Promise<string
  */
 export async function promoteDatabase(
   catalog: Knex,
-  signupId: string,
-  dbName: string,
+  { staging, dbName, marker }: { staging: string; dbName: string; marker: string },
   reserved: ReadonlySet<string>,
   commitWith: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<void> {
   assertTenantDbName(dbName, reserved);
-  const staging = stagingDbName(signupId);
   for (let attempt = 1; ; attempt++) {
     try {
       await catalog.transaction(async (trx) => {
         // First, so that a busy staging database costs a retry of nothing else.
         await trx.raw('ALTER DATABASE ?? RENAME TO ??', [staging, dbName]);
-        await trx.raw(`COMMENT ON DATABASE ?? IS '${ownershipMarker(signupId)}'`, [dbName]);
+        // COMMENT takes no bind parameters; the marker is hex, dashes and colons only.
+        await trx.raw(`COMMENT ON DATABASE ?? IS '${marker}'`, [dbName]);
         await commitWith(trx);
       });
       return;

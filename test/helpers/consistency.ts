@@ -2,6 +2,7 @@ import type { Auth0Emulator } from '../../src/auth0/emulator';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { withKnex, type Knex } from '../../src/db/knexFactory';
 import { tenantMigrations } from '../../src/db/migrationSettings';
+import { signupOfMarker } from '../../src/tenants/ownership';
 import { latestTenantVersion } from '../../src/tenants/tenantMigrator';
 
 /**
@@ -58,7 +59,7 @@ export async function expectConsistent(opts: {
     });
   }
   for (const db of ourDbs) {
-    const owner = db.marker?.replace('tenant-signup:', '');
+    const owner = signupOfMarker(db.marker);
     const row = rows.find((r) => r.id === owner && r.db_name === db.datname);
     expect({ db: db.datname, ownedByReadyRow: row !== undefined }).toEqual({
       db: db.datname,

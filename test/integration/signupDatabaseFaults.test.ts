@@ -1,7 +1,8 @@
 import request from 'supertest';
-import { withDatabase } from '../../src/db/databaseUrl';
+import { databaseNameOf, withDatabase } from '../../src/db/databaseUrl';
 import { createKnex } from '../../src/db/knexFactory';
 import { reconcileSignups } from '../../src/signup/reconcile';
+import { ownershipFor } from '../../src/tenants/ownership';
 import { expectConsistent } from '../helpers/consistency';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import {
@@ -111,25 +112,29 @@ test('when the compensation itself fails (Auth0 down while undoing), the row is 
   await expectConsistent({ ...broken, attempted: [s.dbName] });
 });
 
-test('reconcile drops orphaned staging and marked databases no row points at, and never one it cannot prove is its own', async () => {
+test('reconcile drops its own orphaned staging and marked databases, never another deployment’s or a stranger’s', async () => {
   const id = uniqueSuffix();
-  const stranger = `stranger_${id}`;
-  const lookalike = `signup_tmp_not_ours_${id}`;
-  const orphanStaging = `signup_tmp_${id}000040008000000000000001`;
+  const ours = ownershipFor(databaseNameOf(svc.catalogUrl));
+  const theirs = ownershipFor(`another_deployment_${id}`);
+  const orphanId = `${id}-0000-4000-8000-000000000001`;
+  const orphanStaging = ours.stagingName(orphanId);
   const orphanTenant = `orphan_tenant_${id}`;
-  for (const db of [stranger, lookalike, orphanStaging, orphanTenant])
-    await svc.admin.raw('CREATE DATABASE ??', [db]);
-  await svc.admin.raw(
-    `COMMENT ON DATABASE ?? IS 'tenant-signup:${id}-0000-4000-8000-000000000002'`,
-    [orphanTenant],
-  );
+  const theirStaging = theirs.stagingName(orphanId);
+  const theirTenant = `their_tenant_${id}`;
+  const stranger = `stranger_${id}`;
+  const lookalike = `signup_tmp_${ours.tag}_not_ours_${id}`;
+  const all = [orphanStaging, orphanTenant, theirStaging, theirTenant, stranger, lookalike];
+  for (const db of all) await svc.admin.raw('CREATE DATABASE ??', [db]);
+  await svc.admin.raw(`COMMENT ON DATABASE ?? IS '${ours.marker(orphanId)}'`, [orphanTenant]);
+  await svc.admin.raw(`COMMENT ON DATABASE ?? IS '${theirs.marker(orphanId)}'`, [theirTenant]);
 
   const summary = await reconcileSignups(svc);
 
-  expect(summary.orphanDatabasesDropped.sort()).toEqual([orphanTenant, orphanStaging].sort());
-  expect(await databaseExists(svc.admin, orphanStaging)).toBe(false);
-  expect(await databaseExists(svc.admin, orphanTenant)).toBe(false);
-  expect(await databaseExists(svc.admin, stranger)).toBe(true);
-  expect(await databaseExists(svc.admin, lookalike)).toBe(true);
-  for (const db of [stranger, lookalike]) await svc.admin.raw('DROP DATABASE ??', [db]);
+  expect(summary.orphanDatabasesDropped.sort()).toEqual([orphanStaging, orphanTenant].sort());
+  const left = (await svc
+    .admin('pg_database')
+    .whereIn('datname', all)
+    .pluck('datname')) as string[];
+  expect(left.sort()).toEqual([theirStaging, theirTenant, stranger, lookalike].sort());
+  for (const db of left) await svc.admin.raw('DROP DATABASE ??', [db]);
 });

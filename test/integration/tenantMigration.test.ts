@@ -59,6 +59,7 @@ function provisioner(): TenantProvisioner {
   return createTenantProvisioner({
     admin,
     serverUrl: serverUrl(),
+    catalogDb: 'postgres',
     reservedNames: new Set(['postgres']),
     migrationsDir: dir,
     useTemplate: false,

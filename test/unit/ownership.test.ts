@@ -1,0 +1,48 @@
+import { ownershipFor, signupOfMarker } from '../../src/tenants/ownership';
+
+const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+test('a staging name is built from the signup id, fits in 63 bytes and reads back to the id', () => {
+  const ours = ownershipFor('signup_catalog');
+  const name = ours.stagingName(id);
+  expect(name).toMatch(/^signup_tmp_[0-9a-f]{8}_0f8fad5bd9cb469fa16570867728950e$/);
+  expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+  expect(ours.signupOfStaging(name)).toBe(id);
+});
+
+test('two deployments (catalog databases) get different tags, and neither reads the other’s staging names', () => {
+  const production = ownershipFor('signup_catalog');
+  const staging = ownershipFor('signup_catalog_staging');
+  expect(production.tag).not.toBe(staging.tag);
+  expect(production.signupOfStaging(staging.stagingName(id))).toBeUndefined();
+  expect(staging.signupOfStaging(production.stagingName(id))).toBeUndefined();
+});
+
+test('a marker names the signup and the deployment; any marker, tagged or from before tags, gives its signup back', () => {
+  const ours = ownershipFor('signup_catalog');
+  expect(ours.marker(id)).toBe(`tenant-signup:${id}:${ours.tag}`);
+  expect(signupOfMarker(ours.marker(id))).toBe(id);
+  expect(signupOfMarker(`tenant-signup:${id}`)).toBe(id);
+  expect(signupOfMarker('tenant-template version=20261122000000')).toBeUndefined();
+  expect(signupOfMarker(null)).toBeUndefined();
+});
+
+test('names and markers are only ever built from a UUID (they end up in SQL)', () => {
+  const ours = ownershipFor('signup_catalog');
+  for (const bad of ["x'; DROP DATABASE postgres; --", '', 'a'.repeat(36)]) {
+    expect(() => ours.marker(bad)).toThrow(/UUID/);
+    expect(() => ours.stagingName(bad)).toThrow(/UUID/);
+  }
+});
+
+test('only names of exactly our shape read as staging databases', () => {
+  const ours = ownershipFor('signup_catalog');
+  const valid = ours.stagingName(id);
+  for (const name of [
+    `${valid}0`,
+    valid.toUpperCase(),
+    `signup_tmp_${id.replace(/-/g, '')}`,
+    'signup_tmp_',
+  ])
+    expect(ours.signupOfStaging(name)).toBeUndefined();
+});
