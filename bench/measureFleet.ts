@@ -26,6 +26,7 @@ export async function measureFleet(
     catalog: env.service.catalog,
     logger: env.logger,
     concurrency: o.fleetConcurrency ?? env.config.tenantMigrationConcurrency,
+    say,
   };
   const dbNames = await tenantDatabases(env.service.catalog);
 

@@ -1,12 +1,12 @@
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, startAuth0Emulator } from './auth0/emulator';
 import { createAuth0Client, type Auth0Client } from './auth0/managementClient';
+import { migrateCatalog } from './catalog/migrateCatalog';
 import { acquireOwnerLock } from './catalog/ownerLock';
 import { createSchoolsRepository, type SchoolsRepository } from './catalog/schoolsRepository';
 import type { Auth0Config, Config } from './config';
 import { openDatabaseServer } from './db/databaseServer';
 import { databaseNameOf } from './db/databaseUrl';
 import { createKnex, type Knex } from './db/knexFactory';
-import { catalogMigrations } from './db/migrationSettings';
 import type { Logger } from './logger';
 import { createTenantProvisioner, type TenantProvisioner } from './tenants/provisioner';
 
@@ -58,27 +58,38 @@ async function resolveAuth0(
 
 /**
  * A running server already serves the emulator (and owns its state file): a CLI started
- * beside it talks to that one instead of failing on the port or overwriting the file.
+ * beside it talks to that one instead of failing on the port or overwriting the file. Two
+ * processes starting at once both find the port free; the one that loses it shares too.
  */
 async function shareOrStartEmulator(config: Config, logger: Logger) {
   const url = `http://127.0.0.1:${config.auth0Emulator.port}`;
-  const running = await fetch(`${url}/.well-known/openid-configuration`, {
+  const shared = { url, managementAudience: `${url}/api/v2/`, stop: () => Promise.resolve() };
+  // The port can change hands while we look (its owner just stopping): try a few times.
+  for (let attempt = 1; ; attempt++) {
+    if (await emulatorAnswers(url)) return shared;
+    try {
+      return await startAuth0Emulator({
+        port: config.auth0Emulator.port,
+        stateFile: config.auth0Emulator.stateFile,
+        connections: [config.auth0Connection],
+        // This service's own API, so the post-login Action's loop runs offline too.
+        apis: [{ audience: config.apiAudience, scopes: ['sync:users'] }],
+        logger,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function emulatorAnswers(url: string): Promise<boolean> {
+  return fetch(`${url}/.well-known/openid-configuration`, {
     signal: AbortSignal.timeout(1000),
   }).then(
     (res) => res.ok,
     () => false,
   );
-  if (running) {
-    return { url, managementAudience: `${url}/api/v2/`, stop: () => Promise.resolve() };
-  }
-  return startAuth0Emulator({
-    port: config.auth0Emulator.port,
-    stateFile: config.auth0Emulator.stateFile,
-    connections: [config.auth0Connection],
-    // This service's own API, so the post-login Action's loop runs offline too.
-    apis: [{ audience: config.apiAudience, scopes: ['sync:users'] }],
-    logger,
-  });
 }
 
 export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
@@ -94,7 +105,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     onClose(() => server.stop());
     const catalog = createKnex(server.catalogUrl, { pool: { min: 0, max: 10 } });
     onClose(() => catalog.destroy());
-    await catalog.migrate.latest(catalogMigrations);
+    await migrateCatalog(catalog);
     const ownerLock = await acquireOwnerLock(server.catalogUrl, logger);
     onClose(() => ownerLock.release());
 

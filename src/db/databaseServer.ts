@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { databaseNameOf, redactUrl, withDatabase } from './databaseUrl';
 import { startEmbeddedPostgres } from './embeddedPostgres';
-import { withKnex } from './knexFactory';
+import { pgErrorCode, withKnex } from './knexFactory';
 
 /** The catalog database's name on the embedded server. */
 export const EMBEDDED_CATALOG_DB = 'signup_catalog';
@@ -43,8 +43,10 @@ async function ensureDatabase(url: string, logger: Logger): Promise<void> {
     if (found) return;
     logger.info({ url: redactUrl(url) }, 'creating the catalog database');
     await db.raw('CREATE DATABASE ??', [name]).catch((error: unknown) => {
-      // Another process may have created it between our check and our CREATE.
-      if ((error as { code?: string }).code !== '42P04') throw error;
+      // Another process may have created it between our check and our CREATE: 42P04 if it
+      // had committed, 23505 (pg_database's unique index) if it was committing right then.
+      const code = pgErrorCode(error);
+      if (code !== '42P04' && code !== '23505') throw error;
     });
   });
 }

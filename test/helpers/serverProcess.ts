@@ -47,7 +47,11 @@ export async function startServerProcess(
   );
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: its pipes would keep jest from exiting.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       if (out.includes('tenant signup service listening')) {
         clearTimeout(timer);

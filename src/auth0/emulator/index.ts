@@ -36,7 +36,6 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
     if (stateFile) writeState(stateFile, { version: 1, privateKeyPem, users });
   };
   const store = new UserStore(saved?.users ?? [], persist);
-  if (stateFile && !saved) persist([]); // keep the key from the very first start
 
   const apis = opts.apis ?? [];
   const defaultClient: EmulatorClient = {
@@ -85,6 +84,8 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
       resolve();
     });
   });
+  // Only once the port is ours: a second emulator that lost the port must not write the file.
+  if (stateFile && !saved) persist([]); // keep the key from the very first start
   const { port } = server.address() as AddressInfo;
   ctx.origin.url = `http://127.0.0.1:${port}`;
   logger?.info({ url: ctx.origin.url, persistent: Boolean(stateFile) }, 'auth0 emulator listening');
