@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from '../db/knexFactory';
 import { pgConstraint, pgErrorCode } from '../db/knexFactory';
-import { EmailTakenError, SchoolTakenError } from '../errors';
+import { DatabaseNameUnavailableError, EmailTakenError, SchoolTakenError } from '../errors';
 import { OUTBOX_CHANNEL, userNewEvent, type UserNewEvent } from '../events/userNew';
 
 /** catalog.schools: the registry of tenants and the arbiter of who gets a name. */
@@ -68,17 +69,13 @@ export interface SchoolsRepository {
     ownerKey: number;
   }): Promise<Reservation>;
   /**
-   * Makes the school `ready` with its Auth0 user and, in the same transaction, records the
-   * user in catalog.users and writes the `user.new` event to catalog.outbox: the event exists
-   * if and only if the tenant does. Runs on `trx` when given (the transaction that also gives
-   * the database its name). Returns the event.
+   * Completes the signup in one statement (catalog.complete_signup, one transaction): the row
+   * turns `ready` with its Auth0 user and version, the staging database takes the school's
+   * name and ownership marker, the user is recorded in catalog.users and the `user.new`
+   * event written to catalog.outbox — the event exists if and only if the tenant does.
+   * DatabaseNameUnavailableError if a database took the name meanwhile. Returns the event.
    */
-  markReadyWithEvent(
-    id: string,
-    migrationVersion: string,
-    user: ReadyUser,
-    trx?: Knex,
-  ): Promise<UserNewEvent>;
+  completeSignup(id: string, completion: SignupCompletion): Promise<UserNewEvent>;
   /** Compensation could not finish: keep the row (and what it points to) for the reconciler. */
   markFailed(id: string, error: string): Promise<void>;
   /** Gives the name and email back (the signup left nothing else behind). */
@@ -87,12 +84,11 @@ export interface SchoolsRepository {
   list(): Promise<School[]>;
 }
 
-export interface ReadyUser {
-  userId: string;
-  email: string;
-  connection: string;
-  schoolName: string;
-  dbName: string;
+export interface SignupCompletion {
+  migrationVersion: string;
+  user: { userId: string; email: string; connection: string; schoolName: string };
+  /** From the provisioner: names already checked against the naming rule. */
+  database: { staging: string; dbName: string; marker: string };
 }
 
 export function createSchoolsRepository(db: Knex): SchoolsRepository {
@@ -114,51 +110,40 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
         throw error;
       }
     },
-    async markReadyWithEvent(id, migrationVersion, user, trx = db) {
+    async completeSignup(id, { migrationVersion, user, database }) {
       const event = userNewEvent({
         userId: user.userId,
         email: user.email,
         schoolName: user.schoolName,
-        dbName: user.dbName,
+        dbName: database.dbName,
       });
-      // One statement: the row becomes ready, the user is recorded and the event written
-      // together, or none of it happens. Only a row still `provisioning` qualifies (the
-      // reconciler may have rolled the signup back meanwhile): then no event, ever.
-      const { rows } = await trx.raw<{ rows: { id: string }[] }>(
-        `WITH ready AS (
-           UPDATE catalog.schools
-              SET status = 'ready', auth0_user_id = ?, migration_version = ?, migrated_at = now(),
-                  last_error = NULL, last_error_at = NULL, updated_at = now()
-            WHERE id = ? AND status = 'provisioning'
-           RETURNING id
-         ), recorded AS (
-           INSERT INTO catalog.users (user_id, email, connection, strategy, school_id)
-           SELECT ?, ?, ?, 'auth0', id FROM ready
-           ON CONFLICT (user_id) DO UPDATE
-             SET email = EXCLUDED.email, connection = EXCLUDED.connection,
-                 strategy = EXCLUDED.strategy, school_id = EXCLUDED.school_id, updated_at = now()
-         ), event AS (
-           INSERT INTO catalog.outbox (id, type, payload, created_at)
-           SELECT ?, ?, ?::jsonb, ? FROM ready
-           RETURNING id
-         )
-         SELECT event.id, pg_notify(?, event.id::text) FROM event`,
-        [
-          user.userId,
-          migrationVersion,
-          id,
-          user.userId,
-          user.email,
-          user.connection,
-          event.id,
-          event.type,
-          JSON.stringify(event),
-          event.occurredAt,
-          OUTBOX_CHANNEL,
-        ],
-      );
-      if (rows.length !== 1) throw new Error(`school ${id} is no longer provisioning`);
-      return event;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await db.raw('SELECT catalog.complete_signup(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+            id,
+            database.staging,
+            database.dbName,
+            database.marker,
+            migrationVersion,
+            user.userId,
+            user.email,
+            user.connection,
+            event.id,
+            event.type,
+            JSON.stringify(event),
+            event.occurredAt,
+            OUTBOX_CHANNEL,
+          ]);
+          return event;
+        } catch (error) {
+          const code = pgErrorCode(error);
+          if (code === '42P04') throw new DatabaseNameUnavailableError();
+          // 55006: the staging database still has a session (an autovacuum worker, a
+          // migration connection still closing). Renaming waits for nobody, so we do.
+          if (code !== '55006' || attempt >= 20) throw error;
+          await sleep(25 * attempt);
+        }
+      }
     },
     async markFailed(id, error) {
       await db(TABLE)

@@ -95,27 +95,24 @@ export async function signUp(
     if (prepared.status === 'rejected') throw prepared.reason;
     const user = created.value;
 
-    // 4. One catalog transaction makes the tenant whole: the database takes the school's
-    //    name and ownership marker, the row turns ready, the user is recorded in
-    //    catalog.users and the user.new event written to catalog.outbox. All of it or none.
-    //    (If the commit's answer is lost, the undo below drops the database only if it
-    //    carries this signup's marker, i.e. only if the commit happened.)
+    // 4. One statement makes the tenant whole (catalog.complete_signup, one transaction): the
+    //    row turns ready, the database takes the school's name and this signup's marker, the
+    //    user is recorded in catalog.users and the user.new event written to catalog.outbox.
+    //    All of it or none; once sent, PostgreSQL finishes it even if this process dies. (If
+    //    its answer is lost, the undo below drops the database only if it carries this
+    //    signup's marker, i.e. only if the statement committed.)
     undo.add('drop tenant database', async () => {
       await tenants.dropIfOwned(school.dbName, school.id);
     });
-    await tenants.promote(school.id, school.dbName, async (trx) => {
-      await schools.markReadyWithEvent(
-        school.id,
-        prepared.value.version,
-        {
-          userId: user.user_id,
-          email: user.email,
-          connection: deps.connection ?? 'Username-Password-Authentication',
-          schoolName: school.name,
-          dbName: school.dbName,
-        },
-        trx,
-      );
+    await schools.completeSignup(school.id, {
+      migrationVersion: prepared.value.version,
+      user: {
+        userId: user.user_id,
+        email: user.email,
+        connection: deps.connection ?? 'Username-Password-Authentication',
+        schoolName: school.name,
+      },
+      database: tenants.promotion(school.id, school.dbName),
     });
     logger.info({ userId: user.user_id }, 'school signed up');
     return {

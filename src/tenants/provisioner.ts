@@ -1,15 +1,8 @@
 import type { Knex } from '../db/knexFactory';
-import { AppError, DatabaseNameUnavailableError, ProvisioningError } from '../errors';
+import { ProvisioningError } from '../errors';
 import type { Logger } from '../logger';
 import { assertTenantDbName } from './dbName';
-import {
-  DatabaseAlreadyExistsError,
-  databaseExists,
-  databaseOwner,
-  dropDatabase,
-  promoteDatabase,
-  ownDatabases,
-} from './tenantDatabases';
+import { databaseExists, databaseOwner, dropDatabase, ownDatabases } from './tenantDatabases';
 import { ownershipFor } from './ownership';
 import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
 import { migrateToLatestFast } from './fastTenantMigration';
@@ -30,14 +23,10 @@ export interface TenantProvisioner {
   /** Creates or refreshes the template database; false if that failed (signups fall back). */
   refreshTemplate(): Promise<boolean>;
   /**
-   * Renames the signup's staging database to the school's name and marks it as the signup's,
-   * in one catalog transaction that `commitWith` completes (409 if the name is taken).
+   * What completing the signup renames: its staging database, the school's name (checked
+   * against the naming rule) and the ownership marker the database then carries.
    */
-  promote(
-    signupId: string,
-    dbName: string,
-    commitWith: (trx: Knex.Transaction) => Promise<void>,
-  ): Promise<void>;
+  promotion(signupId: string, dbName: string): { staging: string; dbName: string; marker: string };
   /** Migrates a live tenant database to the latest version (or back a batch); returns its version. */
   migrate(dbName: string, direction?: MigrationDirection): Promise<string>;
   /** Drops `dbName` only if it carries this signup's ownership marker; true if dropped. */
@@ -143,18 +132,13 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
         return false;
       }
     },
-    async promote(signupId, dbName, commitWith) {
-      try {
-        await promoteDatabase(
-          admin,
-          { staging: ownership.stagingName(signupId), dbName, marker: ownership.marker(signupId) },
-          reservedNames,
-          commitWith,
-        );
-      } catch (error) {
-        if (error instanceof DatabaseAlreadyExistsError) throw new DatabaseNameUnavailableError();
-        throw error instanceof AppError ? error : failure('rename database', error);
-      }
+    promotion(signupId, dbName) {
+      assertTenantDbName(dbName, reservedNames);
+      return {
+        staging: ownership.stagingName(signupId),
+        dbName,
+        marker: ownership.marker(signupId),
+      };
     },
     async migrate(dbName, direction = 'latest') {
       try {
