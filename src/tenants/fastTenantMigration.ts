@@ -18,8 +18,8 @@ import { newestVersion, type TenantMigrationSet } from './tenantMigrationSet';
  * - with another fleet runner (a second server starting, the CLI): the transaction-level
  *   advisory lock MIGRATION_LOCK_KEY, which knex-path migrations hold too (as a session lock);
  *   the waiter then finds the work done instead of failing (knex #1950);
- * - with a knex CLI run by hand: the row of `knex_migrations_lock` is locked FOR UPDATE, so
- *   knex's own lock step waits for this transaction; if knex already holds it, this tenant
+ * - with a knex CLI run by hand: `knex_migrations_lock` is locked in SHARE mode, so knex's
+ *   own lock step waits for this transaction; if knex already holds its lock, this tenant
  *   fails with a message saying so.
  *
  * The commit is asynchronous (synchronous_commit off): it does not wait for its WAL to reach
@@ -64,14 +64,17 @@ interface MigrationState {
 /**
  * One simple-protocol message, so one round trip. Each statement gets its own snapshot, so
  * the state is read *after* the lock is ours and shows what a runner we waited for committed.
+ * LOCK TABLE ... IN SHARE MODE lets a knex migrator read its lock row but not set it until we
+ * commit (its UPDATE needs ROW EXCLUSIVE), with nothing written, unlike a row lock.
  * Constants only: nothing here comes from outside.
  */
 const BEGIN_AND_READ_STATE = `BEGIN;
 SET LOCAL synchronous_commit = off;
 SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});
+LOCK TABLE knex_migrations_lock IN SHARE MODE;
 SELECT coalesce(json_agg(name ORDER BY id), '[]') AS names,
        coalesce(max(batch), 0)::int AS batch,
-       (SELECT max(is_locked) FROM (SELECT is_locked FROM knex_migrations_lock FOR UPDATE) l) AS locked
+       (SELECT max(is_locked) FROM knex_migrations_lock) AS locked
   FROM knex_migrations`;
 
 /**
