@@ -160,14 +160,14 @@ export async function runNaive(
 }
 
 /**
- * Adds a migration of the same shape each time (a column and an index on students), so the
- * migration migrateFleet applies and the one the naive loop applies cost the same.
+ * Adds a migration of the same shape each time (a column and an index on students), so every
+ * migration a run applies costs the same. `n` orders them (and names the column).
  */
-export async function addMigration(directory: string, label: 'a' | 'b'): Promise<string> {
-  const version = label === 'a' ? '29990101000001' : '29990101000002';
-  const column = `bench_${label}`;
+export async function addMigration(directory: string, n: number): Promise<string> {
+  const version = String(29990101000000 + n);
+  const column = `bench_${n}`;
   await writeFile(
-    path.join(directory, `${version}_bench_${label}.js`),
+    path.join(directory, `${version}_bench_${n}.js`),
     `exports.up = async (knex) => {
   await knex.raw('ALTER TABLE students ADD COLUMN ${column} text');
   await knex.raw('CREATE INDEX students_${column}_idx ON students (${column})');

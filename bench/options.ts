@@ -16,6 +16,8 @@ export interface BenchOptions {
   concurrentSignups: number;
   /** Bare CREATE DATABASEs for the throughput comparison (same client count). */
   concurrentBareCreates: number;
+  /** Alternating rounds of "one new migration" (migrateFleet, then the naive loop). */
+  migrationRounds: number;
   /** Tenants migrated at once by migrateFleet (default: the service's own default). */
   fleetConcurrency: number | undefined;
   /** Another PostgreSQL server instead of the embedded one (its databases are cleaned up). */
@@ -66,6 +68,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     concurrentClients: 20,
     concurrentSignups: quick ? 60 : 200,
     concurrentBareCreates: quick ? 60 : 200,
+    migrationRounds: quick ? 1 : 3,
     fleetConcurrency: positive('--fleet-concurrency', values['fleet-concurrency']),
     databaseUrl: env.BENCH_DATABASE_URL?.trim() || undefined,
   };

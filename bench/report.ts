@@ -50,7 +50,13 @@ export interface BenchResults {
   fleet: {
     tenants: number;
     noop: { migrateFleet: FleetRun; migrateFleetVerify: FleetRun; naive: FleetRun };
-    newMigration: { migrateFleet: FleetRun; naive: FleetRun; speedup: number };
+    /** Medians over alternating rounds; every round's runs in `rounds`. */
+    newMigration: {
+      migrateFleet: FleetRun;
+      naive: FleetRun;
+      speedup: number;
+      rounds: { migrateFleet: FleetRun[]; naive: FleetRun[] };
+    };
   };
   memory: {
     first: RssCheckpoint;
@@ -71,12 +77,14 @@ export interface Target {
 }
 
 export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
-  const fleetFailures =
-    r.fleet.noop.migrateFleet.failed +
-    r.fleet.noop.migrateFleetVerify.failed +
-    r.fleet.newMigration.migrateFleet.failed +
-    r.fleet.noop.naive.failed +
-    r.fleet.newMigration.naive.failed;
+  const rounds = r.fleet.newMigration.rounds;
+  const fleetFailures = [
+    r.fleet.noop.migrateFleet,
+    r.fleet.noop.migrateFleetVerify,
+    r.fleet.noop.naive,
+    ...rounds.migrateFleet,
+    ...rounds.naive,
+  ].reduce((sum, run) => sum + run.failed, 0);
   return [
     {
       name: 'signup p50 vs bare CREATE DATABASE p50',
@@ -175,9 +183,15 @@ export function formatResults(r: BenchResults): string {
       fleetRun(r.fleet.noop.migrateFleetVerify, 'checked'),
     ],
     [`No-op migrate-all, naive loop`, fleetRun(r.fleet.noop.naive)],
-    [`New migration, migrateFleet`, fleetRun(r.fleet.newMigration.migrateFleet)],
-    [`New migration, naive loop`, fleetRun(r.fleet.newMigration.naive)],
-    [`New migration speed-up`, `${r.fleet.newMigration.speedup}×`],
+    [`New migration, migrateFleet (median)`, fleetRun(r.fleet.newMigration.migrateFleet)],
+    [`New migration, naive loop (median)`, fleetRun(r.fleet.newMigration.naive)],
+    [
+      `New migration, ${r.fleet.newMigration.rounds.naive.length} rounds (migrateFleet / naive ms)`,
+      r.fleet.newMigration.rounds.migrateFleet
+        .map((f, i) => `${f.ms} / ${r.fleet.newMigration.rounds.naive[i]?.ms}`)
+        .join(', '),
+    ],
+    [`New migration speed-up (medians)`, `${r.fleet.newMigration.speedup}×`],
     [
       `RSS after ${checkpoints.map((c) => c.afterSignups).join(' / ')} signups`,
       `${checkpoints.map((c) => c.rssMb).join(' / ')} MB (JS heap ${checkpoints.map((c) => c.heapUsedMb).join(' / ')} MB${r.memory.first.afterGc ? ', after GC' : ', no GC available'})`,
