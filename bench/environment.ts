@@ -5,12 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import {
-  EMULATOR_CLIENT_ID,
-  EMULATOR_CLIENT_SECRET,
-  startAuth0Emulator,
-  type Auth0Emulator,
-} from '../src/auth0/emulator';
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../src/auth0/emulator';
 import { startService, type Service } from '../src/bootstrap';
 import { loadConfig, type Config } from '../src/config';
 import { withDatabase } from '../src/db/databaseUrl';
@@ -18,6 +13,7 @@ import { startEmbeddedPostgres } from '../src/db/embeddedPostgres';
 import { DEFAULT_TENANT_MIGRATIONS_DIR } from '../src/db/migrationSettings';
 import { createLogger, type Logger } from '../src/logger';
 import { ownershipFor } from '../src/tenants/ownership';
+import { startEmulatorProcess, type EmulatorProcess } from './emulatorProcess';
 
 /**
  * Everything the benchmark runs against, started in this process: a PostgreSQL server (a
@@ -33,7 +29,7 @@ export interface BenchEnvironment {
   adminUrl: string;
   config: Readonly<Config>;
   logger: Logger;
-  emulator: Auth0Emulator;
+  emulator: EmulatorProcess;
   service: Service;
   /** http://127.0.0.1:port of the service. */
   baseUrl: string;
@@ -123,7 +119,7 @@ export async function startEnvironment(databaseUrl: string | undefined): Promise
     const staging: string[] = [];
     if (databaseUrl) stops.push(() => dropRunDatabases(adminUrl, runId, staging));
 
-    const emulator = await startAuth0Emulator({ rateLimit: { limit: 100000, windowSeconds: 1 } });
+    const emulator = await startEmulatorProcess();
     stops.push(() => emulator.stop());
 
     const migrationsDir = await copyMigrations(tmp);

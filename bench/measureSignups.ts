@@ -21,7 +21,7 @@ export async function measureSignups(
 ): Promise<SignupSections> {
   const driver = new SignupDriver(env.baseUrl, env.runId);
   const tokens = () => env.emulator.tokenRequestCount();
-  const tokensBefore = tokens();
+  const tokensBefore = await tokens();
 
   // Bare creates are interleaved with the sequential signups, so both see the same server
   // state (checkpoints, other load on the machine) rather than two different moments.
@@ -69,7 +69,7 @@ export async function measureSignups(
   say(`${fillCount} more signups to reach ${o.tenants} tenants, ${o.concurrentClients} clients`);
   const fill = await driver.concurrent(fillCount, o.concurrentClients);
   const last = await rssCheckpoint(driver);
-  const tokenRequests = tokens() - tokensBefore;
+  const tokenRequests = (await tokens()) - tokensBefore;
 
   return {
     bareCreate: {

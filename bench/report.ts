@@ -139,12 +139,7 @@ function profileRows(p: SignupProfile): string[][] {
   return [
     [`Signup profile (n=${p.signups}, timed dependencies)`, `${p.total.meanMs} ms mean`],
     ...steps,
-    ['Signup step: other (HTTP, express, validation)', `${p.otherMeanMs} ms mean`],
-    ['Emulator scrypt hash alone', lat(p.scryptHashAlone)],
-    [
-      `Emulator scrypt hash, ${p.scryptHashConcurrent.parallel} at once`,
-      `${p.scryptHashConcurrent.perSecond}/s`,
-    ],
+    ['Signup step: other (HTTP, validation; minus overlap)', `${p.otherMeanMs} ms mean`],
     ['Template clone alone', lat(p.templateCloneAlone)],
   ];
 }

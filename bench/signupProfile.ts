@@ -1,15 +1,14 @@
-import { hashPassword } from '../src/auth0/emulator/password';
 import { cloneTemplate } from '../src/tenants/templateDatabase';
 import type { BenchEnvironment } from './environment';
 import type { SignupDriver } from './signups';
-import { nowMs, pool, round, summarize, type LatencySummary } from './stats';
+import { nowMs, round, summarize, type LatencySummary } from './stats';
 
 /**
  * Where a signup's time goes. For a short window the service's own dependency objects
  * (catalog repository, tenant provisioner, Auth0 client: the very objects its routes use) get
- * timers around their methods, and sequential signups go through the real app. Between them,
- * two costs are sampled alone under the same conditions: the emulator's password hash (what
- * an Auth0 create costs this CPU, since the emulator runs in-process) and a template clone.
+ * timers around their methods, and sequential signups go through the real app. Between them
+ * a template clone is timed alone under the same conditions. Steps that run at the same time
+ * (the Auth0 create and the clone) both count in full, so "other" can come out negative.
  */
 
 export interface SignupProfile {
@@ -20,8 +19,6 @@ export interface SignupProfile {
   stepsMeanMs: Record<string, number>;
   /** Total mean minus the steps: HTTP, express, validation, the saga's own code. */
   otherMeanMs: number;
-  scryptHashAlone: LatencySummary;
-  scryptHashConcurrent: { hashes: number; parallel: number; perSecond: number };
   templateCloneAlone: LatencySummary;
 }
 
@@ -61,12 +58,6 @@ async function cloneOnce(env: BenchEnvironment, i: number): Promise<number> {
   return ms;
 }
 
-async function hashOnce(): Promise<number> {
-  const started = nowMs();
-  await hashPassword('Bench-passw0rd');
-  return nowMs() - started;
-}
-
 export async function profileSignup(
   env: BenchEnvironment,
   driver: SignupDriver,
@@ -81,13 +72,11 @@ export async function profileSignup(
   ];
   const totals: number[] = [];
   const clones: number[] = [];
-  const hashes: number[] = [];
   try {
     for (let i = 0; i < samples; i++) {
       const outcome = await driver.signUp();
       if (outcome.status === 201) totals.push(outcome.ms);
       clones.push(await cloneOnce(env, i));
-      hashes.push(await hashOnce());
     }
   } finally {
     for (const restore of undo) restore();
@@ -98,19 +87,11 @@ export async function profileSignup(
   const total = summarize(totals);
   const steps = Object.values(stepsMeanMs).reduce((a, b) => a + b, 0);
 
-  const parallel = 20;
-  const count = samples * 2;
-  const started = nowMs();
-  await pool(count, parallel, () => hashPassword('Bench-passw0rd').then(() => undefined));
-  const perSecond = round((count / (nowMs() - started)) * 1000);
-
   return {
     signups: samples,
     total,
     stepsMeanMs,
     otherMeanMs: round(total.meanMs - steps),
-    scryptHashAlone: summarize(hashes),
-    scryptHashConcurrent: { hashes: count, parallel, perSecond },
     templateCloneAlone: summarize(clones),
   };
 }

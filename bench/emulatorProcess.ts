@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { startAuth0Emulator } from '../src/auth0/emulator';
+
+/**
+ * The Auth0 emulator in a process of its own, as Auth0 is a service of its own: its users,
+ * password hashing and HTTP handling then do not count in the service's RSS (they did when
+ * it ran in-process, and its allocations alone moved RSS by tens of MB). It still shares the
+ * machine's CPUs with the service, as a local Auth0 stand-in does.
+ */
+
+export interface EmulatorProcess {
+  url: string;
+  /** Client-credentials grants served so far (the emulator's control API). */
+  tokenRequestCount(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Started with `node --import tsx bench/emulatorProcess.ts child`: prints its URL, then serves. */
+async function child(): Promise<void> {
+  const emulator = await startAuth0Emulator({
+    rateLimit: { limit: 100000, windowSeconds: 1 },
+    enableControlApi: true,
+  });
+  process.stdout.write(`${emulator.url}\n`);
+  process.once('SIGTERM', () => void emulator.stop().then(() => process.exit(0)));
+}
+
+export async function startEmulatorProcess(): Promise<EmulatorProcess> {
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', __filename, 'child'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve(line.trim());
+    });
+    proc.once('exit', (code) => reject(new Error(`the Auth0 emulator exited (${code})`)));
+  });
+  return {
+    url,
+    async tokenRequestCount() {
+      const res = await fetch(`${url}/__emulator/stats`);
+      return ((await res.json()) as { tokenRequests: number }).tokenRequests;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+if (process.argv[2] === 'child' && path.resolve(process.argv[1] ?? '') === __filename) void child();
