@@ -2,7 +2,6 @@ import knex from 'knex';
 import { Client } from 'pg';
 import type { Knex } from '../db/knexFactory';
 import { pgErrorCode } from '../db/knexFactory';
-import { MIGRATION_LOCK_KEY } from './migrationLock';
 import { newestVersion, type TenantMigrationSet } from './tenantMigrationSet';
 
 /**
@@ -14,13 +13,9 @@ import { newestVersion, type TenantMigrationSet } from './tenantMigrationSet';
  * the migrations' own statements, one round trip to record them and commit.
  *
  * It reads and writes `knex_migrations` exactly as knex does, so knex's migrator (rollback,
- * the knex CLI) and this one take turns on the same database. Mutual exclusion:
- * - with another fleet runner (a second server starting, the CLI): the transaction-level
- *   advisory lock MIGRATION_LOCK_KEY, which knex-path migrations hold too (as a session lock);
- *   the waiter then finds the work done instead of failing (knex #1950);
- * - with a knex CLI run by hand: `knex_migrations_lock` is locked in SHARE mode, so knex's
- *   own lock step waits for this transaction; if knex already holds its lock, this tenant
- *   fails with a message saying so.
+ * the knex CLI) and this one take turns on the same database: both go through
+ * `knex_migrations_lock` (see BEGIN_AND_READ_STATE). When knex holds its lock, this steps
+ * aside to knex's path, which waits for our own knex-path runs and reports a knex CLI's.
  *
  * The commit is asynchronous (synchronous_commit off): it does not wait for its WAL to reach
  * the disk. The caller must make it durable before recording the version anywhere — on one
@@ -28,21 +23,11 @@ import { newestVersion, type TenantMigrationSet } from './tenantMigrationSet';
  * fleetMigration.ts). A crash before that loses the migration *and* its record together.
  *
  * Resolves 'use-knex' (having changed nothing) when knex's migrator must do the work: the
- * migrations tables do not exist yet, a pending migration opts out of transactions, or one
- * opens a nested transaction.
+ * migrations tables do not exist yet, knex holds its lock, a pending migration opts out of
+ * transactions, or one opens a nested transaction.
  */
 
 export type FastMigrationOutcome = { version: string; applied: string[] } | 'use-knex';
-
-export class KnexMigrationLockHeldError extends Error {
-  override name = 'KnexMigrationLockHeldError';
-  constructor() {
-    super(
-      "knex's migration lock (knex_migrations_lock) is held: a knex migrate is running there, or one " +
-        'crashed and left it locked (npx knex migrate:unlock)',
-    );
-  }
-}
 
 export class UnknownMigrationsError extends Error {
   override name = 'UnknownMigrationsError';
@@ -62,25 +47,26 @@ interface MigrationState {
 }
 
 /**
- * One simple-protocol message, so one round trip. Each statement gets its own snapshot, so
+ * One simple-protocol message, so one round trip. LOCK TABLE knex_migrations_lock IN SHARE
+ * ROW EXCLUSIVE MODE is the lock: it conflicts with itself, so two fleet runners (two servers
+ * starting, a server and the CLI) take turns, the second waiting instead of failing (knex
+ * #1950); and with knex's own lock step (an UPDATE of that table), so a knex migrator waits
+ * for us too. Nothing is written, unlike a row lock. Each statement gets its own snapshot, so
  * the state is read *after* the lock is ours and shows what a runner we waited for committed.
- * LOCK TABLE ... IN SHARE MODE lets a knex migrator read its lock row but not set it until we
- * commit (its UPDATE needs ROW EXCLUSIVE), with nothing written, unlike a row lock.
  * The queries are as plain as they can be: in a fresh backend every function, operator and
- * sort the planner has to look up is a catalog miss, and an aggregate over knex_migrations
- * cost more than the migration it guarded. Constants only: nothing here comes from outside.
+ * sort the planner has to look up is a catalog miss (an aggregate over knex_migrations once
+ * cost more than the migration it guarded). Constants only: nothing here comes from outside.
  */
 const BEGIN_AND_READ_STATE = `BEGIN;
-SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY});
-LOCK TABLE knex_migrations_lock IN SHARE MODE;
+LOCK TABLE knex_migrations_lock IN SHARE ROW EXCLUSIVE MODE;
 SELECT is_locked FROM knex_migrations_lock;
 SELECT name, batch FROM knex_migrations`;
 
 type Results = { rows: Record<string, unknown>[] }[];
 
 function stateFrom(results: Results): MigrationState {
-  const lockRows = results[3]!.rows as { is_locked: number }[];
-  const applied = results[4]!.rows as { name: string; batch: number }[];
+  const lockRows = results[2]!.rows as { is_locked: number }[];
+  const applied = results[3]!.rows as { name: string; batch: number }[];
   return {
     names: applied.map((r) => r.name),
     batch: applied.reduce((max, r) => Math.max(max, r.batch), 0),
@@ -150,7 +136,10 @@ export async function migrateToLatestFast(
       if (pgErrorCode(error) === '42P01') return 'use-knex'; // no knex_migrations(_lock) yet
       throw error;
     }
-    if (state.locked) throw new KnexMigrationLockHeldError();
+    // A knex migrator holds its lock: ours (a rollback, a migration only knex can run, which
+    // hold the advisory lock MIGRATION_LOCK_KEY too) or a hand-run knex CLI. Knex's path
+    // waits for the former and reports the latter.
+    if (state.locked) return 'use-knex';
 
     const known = new Set(set.names);
     const unknown = state.names.filter((n) => !known.has(n));

@@ -31,6 +31,16 @@ async function withMigrationLock<T>(db: Knex, fn: () => Promise<T>): Promise<T> 
 
 export type MigrationDirection = 'latest' | 'rollback';
 
+export class KnexMigrationLockHeldError extends Error {
+  override name = 'KnexMigrationLockHeldError';
+  constructor() {
+    super(
+      "knex's migration lock (knex_migrations_lock) is held: a knex migrate is running there, or one " +
+        'crashed and left it locked (npx knex migrate:unlock)',
+    );
+  }
+}
+
 /** Brings one tenant database to the latest migration (or back one batch); returns its version. */
 export async function migrateTenant(
   serverUrl: string,
@@ -41,7 +51,16 @@ export async function migrateTenant(
   const settings = tenantMigrations(migrationsDir);
   return withKnex(withDatabase(serverUrl, dbName), { pool: { min: 1, max: 1 } }, (db) =>
     withMigrationLock(db, async () => {
-      await (direction === 'latest' ? db.migrate.latest(settings) : db.migrate.rollback(settings));
+      try {
+        await (direction === 'latest'
+          ? db.migrate.latest(settings)
+          : db.migrate.rollback(settings));
+      } catch (error) {
+        // Our own knex-path runs hold MIGRATION_LOCK_KEY, so whoever holds knex's lock now is
+        // a knex CLI run by hand, or one that crashed.
+        if ((error as Error).name === 'MigrationLocked') throw new KnexMigrationLockHeldError();
+        throw error;
+      }
       return db.migrate.currentVersion(settings);
     }),
   );

@@ -215,6 +215,28 @@ test('a knex migrate.latest started during the migration waits for it, then find
   expect((await applied(db)).filter((n) => n === name)).toHaveLength(1);
 });
 
+test('a migrate arriving during a rollback of the same tenant waits for it, then brings the tenant forward again', async () => {
+  const db = await tenantAtLatest();
+  const name = await ship(
+    '29990301000010',
+    `exports.up = (k) => k.schema.createTable('back_and_forth', (t) => t.increments());
+     exports.down = async (k) => {
+       await k.raw('SELECT pg_sleep(0.5)');
+       await k.schema.dropTable('back_and_forth');
+     };`,
+  );
+  await provisioner().migrate(db);
+
+  const rollback = provisioner().migrate(db, 'rollback');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const forward = provisioner().migrate(db);
+
+  await expect(rollback).resolves.toBeDefined();
+  await expect(forward).resolves.toBe('29990301000010');
+  expect(await tableExists(db, 'back_and_forth')).toBe(true);
+  expect((await applied(db)).filter((n) => n === name)).toHaveLength(1);
+});
+
 test('two migrators on one tenant at once: both succeed and the migration is applied once', async () => {
   const db = await tenantAtLatest();
   const name = await ship(
