@@ -26,13 +26,14 @@ export async function measureSignups(
   // Bare creates are interleaved with the sequential signups, so both see the same server
   // state (checkpoints, other load on the machine) rather than two different moments.
   say(
-    `${o.warmupSignups} warm-up + ${o.sequentialSignups} sequential signups, ${o.bareSamples} bare CREATE DATABASEs between them`,
+    `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, then ${o.sequentialSignups} sequential, ${o.bareSamples} bare CREATE DATABASEs between them`,
   );
   const bare = await BareCreates.open(env.adminUrl, env.runId);
   const bareMs: number[] = [];
   let sequential: Awaited<ReturnType<SignupDriver['sequential']>>;
   try {
     for (let i = 0; i < 3; i++) await bare.sample();
+    await driver.concurrent(o.warmupConcurrentSignups, o.concurrentClients);
     await driver.sequential(o.warmupSignups);
     const every = Math.max(1, Math.floor(o.sequentialSignups / o.bareSamples));
     sequential = await driver.sequential(o.sequentialSignups, async (i) => {
@@ -77,7 +78,7 @@ export async function measureSignups(
       concurrent: { before: bareBefore, after: bareAfter, perSecond: barePerSecond },
     },
     signup: {
-      warmup: o.warmupSignups,
+      warmup: o.warmupConcurrentSignups + o.warmupSignups,
       sequential: sequential.latency,
       p50Ratio: ratio(sequential.latency.p50Ms, bareSequential.p50Ms),
       concurrent,

@@ -79,35 +79,19 @@ const collect: (() => void) | undefined = (() => {
 export interface MemorySample {
   rssMb: number;
   heapUsedMb: number;
-  /** Heap V8 has committed (used or not), after it settled. */
+  /** Heap V8 has committed, used or not (it grows with load and is slow to give back). */
   heapTotalMb: number;
   /** C++ objects bound to JS, Buffers included (off the JS heap, inside RSS). */
   externalMb: number;
   afterGc: boolean;
 }
 
-/**
- * Live memory, once the process has settled: a full GC (twice, with a tick between, so
- * finalizers and weak callbacks run), then a wait until V8 has handed back the heap it grew
- * for the last phase's load. Its memory reducer does that after a few idle seconds; read any
- * earlier and RSS carries 30-40 MB of committed but empty heap or not, depending only on how
- * long ago the last request ended.
- */
 export async function memoryAfterGc(): Promise<MemorySample> {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   if (collect) {
+    // Two passes with a tick between them let finalizers and weak callbacks run.
     collect();
-    await sleep(50);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     collect();
-    const deadline = nowMs() + 15_000;
-    let committed = process.memoryUsage().heapTotal;
-    for (let unchanged = 0; unchanged < 3 && nowMs() < deadline;) {
-      await sleep(1000);
-      collect();
-      const now = process.memoryUsage().heapTotal;
-      unchanged = now < committed ? 0 : unchanged + 1;
-      committed = Math.min(committed, now);
-    }
   }
   const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
   const mb = (n: number) => round(n / 1024 / 1024);
