@@ -45,7 +45,7 @@ export async function measureSignups(
   const bareSequential = summarize(bareMs);
   const first = await rssCheckpoint(driver);
 
-  say('signup profile: time per step, password hash alone, template clone alone');
+  say('signup profile: time per step, template clone alone');
   const profile = await profileSignup(env, driver, o.quick ? 10 : 20);
 
   // Bare throughput is measured right before and right after the concurrent signups.

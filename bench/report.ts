@@ -189,7 +189,7 @@ export function formatResults(r: BenchResults): string {
     [`New migration speed-up (medians)`, `${r.fleet.newMigration.speedup}×`],
     [
       `RSS after ${checkpoints.map((c) => c.afterSignups).join(' / ')} signups`,
-      `${checkpoints.map((c) => c.rssMb).join(' / ')} MB (JS heap ${checkpoints.map((c) => c.heapUsedMb).join(' / ')} MB${r.memory.first.afterGc ? ', after GC, heap settled' : ', no GC available'})`,
+      `${checkpoints.map((c) => c.rssMb).join(' / ')} MB (JS heap ${checkpoints.map((c) => c.heapUsedMb).join(' / ')} MB used, ${checkpoints.map((c) => c.heapTotalMb).join(' / ')} MB committed${r.memory.first.afterGc ? ', after GC' : ', no GC available'})`,
     ],
     [
       `RSS growth ${r.memory.first.afterSignups} → ${r.memory.last.afterSignups} (JS heap growth)`,

@@ -101,6 +101,7 @@ export interface RssCheckpoint {
   afterSignups: number;
   rssMb: number;
   heapUsedMb: number;
+  heapTotalMb: number;
   afterGc: boolean;
 }
 
