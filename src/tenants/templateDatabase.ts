@@ -16,20 +16,22 @@ import { migrateTenant } from './tenantMigrator';
 
 export const DEFAULT_TEMPLATE_DB = 'tenant_template';
 /** Catalog-database advisory lock: shared by clones, exclusive for a refresh. */
-const TEMPLATE_LOCK_KEY = 7_302_114_553;
+export const TEMPLATE_LOCK_KEY = 7_302_114_553;
 /** COMMENT takes no bind parameters: the version must be digits only. */
 const markerFor = (version: string) => {
   if (!/^\d+$/.test(version)) throw new Error(`Unexpected tenant migration version ${version}`);
   return `tenant-template version=${version}`;
 };
 
-const versionIn = (comment: string | null) =>
-  /^tenant-template version=(\d+)$/.exec(comment ?? '')?.[1] ?? null;
-
 /** The template's version from its marker; undefined when there is no template. */
-async function templateVersion(admin: Knex, template: string): Promise<string | undefined | null> {
-  const comment = await databaseComment(admin, template);
-  return comment === undefined ? undefined : versionIn(comment);
+async function templateVersion(
+  admin: Knex,
+  template: string,
+  connection?: unknown,
+): Promise<string | undefined | null> {
+  const comment = await databaseComment(admin, template, connection);
+  if (comment === undefined) return undefined;
+  return /^tenant-template version=(\d+)$/.exec(comment ?? '')?.[1] ?? null;
 }
 
 /**
@@ -99,18 +101,13 @@ export async function cloneTemplate(
   latest: string,
 ): Promise<boolean> {
   // One connection for the lock, the version check and the CREATE: a clone that needed a
-  // second one while holding the first could deadlock a pool full of clones.
+  // second one while holding the first could deadlock a pool full of clones. The check is a
+  // statement of its own, after the lock: a statement's snapshot is taken when it starts, so
+  // one that waited for a refresh inside it would still see the template's old version.
   return withConnection(admin, async (conn) => {
-    const { rows } = await admin
-      .raw<{ rows: { comment: string | null }[] }>(
-        `SELECT shobj_description(d.oid, 'pg_database') AS comment
-           FROM (SELECT pg_advisory_lock_shared(?)) AS locked, pg_database d
-          WHERE d.datname = ?`,
-        [TEMPLATE_LOCK_KEY, template],
-      )
-      .connection(conn);
+    await admin.raw('SELECT pg_advisory_lock_shared(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
     try {
-      if (rows.length === 0 || versionIn(rows[0]!.comment) !== latest) return false;
+      if ((await templateVersion(admin, template, conn)) !== latest) return false;
       await admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template]).connection(conn);
       return true;
     } finally {

@@ -20,15 +20,19 @@ export async function databaseExists(admin: Knex, dbName: string): Promise<boole
 
 /**
  * A database's COMMENT, where this service keeps its markers (ownership, template version);
- * undefined when there is no such database.
+ * undefined when there is no such database. `connection`: a connection checked out of
+ * `admin`'s pool (withConnection) to run on, e.g. one holding a session lock.
  */
 export async function databaseComment(
   admin: Knex,
   dbName: string,
+  connection?: unknown,
 ): Promise<string | null | undefined> {
-  const row: { comment: string | null } | undefined = await admin('pg_database')
+  const query = admin('pg_database')
     .where({ datname: dbName })
     .first(admin.raw("shobj_description(oid, 'pg_database') AS comment"));
+  if (connection) void query.connection(connection);
+  const row = (await query) as { comment: string | null } | undefined;
   return row ? row.comment : undefined;
 }
 
