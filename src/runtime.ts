@@ -120,7 +120,6 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
         admin: catalog,
         serverUrl: server.catalogUrl,
         catalogDb: databaseNameOf(server.catalogUrl),
-        reservedNames: new Set([databaseNameOf(server.catalogUrl)]),
         migrationsDir: config.tenantMigrationsDir,
         templateDb: config.tenantTemplateDb,
         logger,

@@ -1,4 +1,4 @@
-import { withConnection, type Knex } from '../db/knexFactory';
+import { withAdvisoryLock, type Knex } from '../db/knexFactory';
 import { catalogMigrations } from '../db/migrationSettings';
 
 /** Arbitrary constant: "catalog schema migration", in the catalog database. */
@@ -11,14 +11,7 @@ const CATALOG_MIGRATION_LOCK_KEY = 7_302_114_554;
  * then finds nothing left to do.
  */
 export async function migrateCatalog(catalog: Knex): Promise<void> {
-  await withConnection(catalog, async (conn) => {
-    await catalog.raw('SELECT pg_advisory_lock(?)', [CATALOG_MIGRATION_LOCK_KEY]).connection(conn);
-    try {
-      await catalog.migrate.latest(catalogMigrations);
-    } finally {
-      await catalog
-        .raw('SELECT pg_advisory_unlock(?)', [CATALOG_MIGRATION_LOCK_KEY])
-        .connection(conn);
-    }
-  });
+  await withAdvisoryLock(catalog, CATALOG_MIGRATION_LOCK_KEY, () =>
+    catalog.migrate.latest(catalogMigrations),
+  );
 }

@@ -31,11 +31,13 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** A live process that is a Node.js program (so not an unrelated process reusing the pid). */
-function isLiveUser(pid: number): boolean {
-  if (!isAlive(pid)) return false;
+/**
+ * Whether `pid` runs `program` (so a pid from a file is not some unrelated process that
+ * reused it). Without /proc (macOS) there is no telling: trust the pid, as pg_ctl does.
+ */
+export function runs(pid: number, program: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(program);
   } catch {
     return true;
   }
@@ -119,7 +121,7 @@ export class ClusterUsers {
     for (const name of names) {
       const pid = Number.parseInt(name, 10);
       if (pid === process.pid) continue;
-      if (Number.isInteger(pid) && isLiveUser(pid)) live.push(pid);
+      if (Number.isInteger(pid) && isAlive(pid) && runs(pid, 'node')) live.push(pid);
       else rmSync(path.join(this.usersDir, name), { force: true });
     }
     return live;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { Logger } from '../logger';
-import { ClusterUsers, isAlive } from './clusterUsers';
+import { ClusterUsers, isAlive, runs } from './clusterUsers';
 
 /**
  * The zero-setup PostgreSQL behind `npm start` and `npm test` when no DATABASE_URL is given.
@@ -132,7 +132,8 @@ function runningPostmaster(dataDir: string): number | undefined {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !isPostgres(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !runs(pid, 'postgres'))
+    return undefined;
   return pid;
 }
 
@@ -182,12 +183,4 @@ function releaseExitHooks(): void {
   const hook = require('async-exit-hook') as { unhookEvent?: (event: string) => void };
   for (const event of ['exit', 'beforeExit', 'message', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'])
     hook.unhookEvent?.(event);
-}
-
-function isPostgres(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
-  } catch {
-    return true; // no /proc (macOS): trust the pid file, as pg_ctl does
-  }
 }

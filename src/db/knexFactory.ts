@@ -69,3 +69,26 @@ export async function withConnection<T>(
     await client.releaseConnection(connection);
   }
 }
+
+/**
+ * Runs `fn` holding a session-level advisory lock on one pooled connection, released even
+ * when `fn` throws. Session, not transaction, level: the work under it may be statements that
+ * cannot run in a transaction (CREATE DATABASE) or knex's migrator on other connections of the
+ * same pool, so the pool must allow one more connection than `fn` uses.
+ */
+export async function withAdvisoryLock<T>(
+  db: Knex,
+  key: number,
+  fn: (connection: unknown) => Promise<T>,
+  mode: 'exclusive' | 'shared' = 'exclusive',
+): Promise<T> {
+  const suffix = mode === 'shared' ? '_shared' : '';
+  return withConnection(db, async (connection) => {
+    await db.raw(`SELECT pg_advisory_lock${suffix}(?)`, [key]).connection(connection);
+    try {
+      return await fn(connection);
+    } finally {
+      await db.raw(`SELECT pg_advisory_unlock${suffix}(?)`, [key]).connection(connection);
+    }
+  });
+}

@@ -43,7 +43,8 @@ class NestedTransactionError extends Error {}
 interface MigrationState {
   names: string[];
   batch: number;
-  locked: number | null;
+  /** knex's own lock is taken. */
+  knexLocked: boolean;
 }
 
 /**
@@ -70,7 +71,7 @@ function stateFrom(results: Results): MigrationState {
   return {
     names: applied.map((r) => r.name),
     batch: applied.reduce((max, r) => Math.max(max, r.batch), 0),
-    locked: lockRows.some((r) => r.is_locked) ? 1 : null,
+    knexLocked: lockRows.some((r) => r.is_locked),
   };
 }
 
@@ -136,10 +137,9 @@ export async function migrateToLatestFast(
       if (pgErrorCode(error) === '42P01') return 'use-knex'; // no knex_migrations(_lock) yet
       throw error;
     }
-    // A knex migrator holds its lock: ours (a rollback, a migration only knex can run, which
-    // hold the advisory lock MIGRATION_LOCK_KEY too) or a hand-run knex CLI. Knex's path
-    // waits for the former and reports the latter.
-    if (state.locked) return 'use-knex';
+    // A knex migrator holds its lock: ours (a rollback, a migration only knex can run) or a
+    // hand-run knex CLI. Knex's path waits for the former and reports the latter.
+    if (state.knexLocked) return 'use-knex';
 
     const known = new Set(set.names);
     const unknown = state.names.filter((n) => !known.has(n));

@@ -46,9 +46,13 @@ export interface ProvisionerOptions {
   admin: Knex;
   /** URL of any database on the server; tenant URLs are derived from it. */
   serverUrl: string;
-  /** The catalog database's name: tags this deployment's databases (ownership.ts). */
+  /**
+   * The catalog database's name: reserved, and the tag of this deployment's databases
+   * (ownership.ts).
+   */
   catalogDb: string;
-  reservedNames: ReadonlySet<string>;
+  /** Further names no school may get (the catalog and the template always are). */
+  reservedNames?: ReadonlySet<string>;
   /** Where tenant migrations live (default: tenant-migrations/). */
   migrationsDir?: string;
   /** Clone new tenants from the template database (default true). */
@@ -64,7 +68,7 @@ const failure = (step: string, error: unknown) =>
 export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisioner {
   const { admin, serverUrl, migrationsDir, logger, useTemplate = true } = opts;
   const template = opts.templateDb ?? DEFAULT_TEMPLATE_DB;
-  const reservedNames = new Set([...opts.reservedNames, template]);
+  const reservedNames = new Set([...(opts.reservedNames ?? []), opts.catalogDb, template]);
   const ownership = ownershipFor(opts.catalogDb);
   // Read once: this process provisions and migrates to the release it started with.
   const migrations = loadTenantMigrationSet(migrationsDir);

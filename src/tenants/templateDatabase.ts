@@ -1,4 +1,4 @@
-import { withConnection, type Knex } from '../db/knexFactory';
+import { withAdvisoryLock, type Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
 import { databaseComment } from './tenantDatabases';
 import { migrateTenant } from './tenantMigrator';
@@ -35,21 +35,6 @@ async function templateVersion(
 }
 
 /**
- * Runs `fn` holding the template lock exclusively, as a session lock on one connection
- * (CREATE DATABASE cannot run inside a transaction, so a transaction lock would not do).
- */
-async function withExclusiveTemplateLock<T>(admin: Knex, fn: () => Promise<T>): Promise<T> {
-  return withConnection(admin, async (conn) => {
-    await admin.raw('SELECT pg_advisory_lock(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
-    try {
-      return await fn();
-    } finally {
-      await admin.raw('SELECT pg_advisory_unlock(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
-    }
-  });
-}
-
-/**
  * Makes sure the template exists and is at `latest`; creates or migrates it otherwise. Safe
  * to call from several processes at once. A template already *newer* than `latest` (a newer
  * release is rolling out) is left alone; this process's signups then create and migrate.
@@ -65,7 +50,7 @@ export async function ensureTemplate(opts: {
   const { admin, serverUrl, template, latest, migrationsDir, logger } = opts;
   const currentOrNewer = (v: string | null | undefined) => typeof v === 'string' && v >= latest;
   if (currentOrNewer(await templateVersion(admin, template))) return;
-  await withExclusiveTemplateLock(admin, async () => {
+  await withAdvisoryLock(admin, TEMPLATE_LOCK_KEY, async () => {
     const version = await templateVersion(admin, template);
     if (currentOrNewer(version)) return; // another process refreshed it while we waited
     if (version === undefined) {
@@ -104,14 +89,14 @@ export async function cloneTemplate(
   // second one while holding the first could deadlock a pool full of clones. The check is a
   // statement of its own, after the lock: a statement's snapshot is taken when it starts, so
   // one that waited for a refresh inside it would still see the template's old version.
-  return withConnection(admin, async (conn) => {
-    await admin.raw('SELECT pg_advisory_lock_shared(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
-    try {
+  return withAdvisoryLock(
+    admin,
+    TEMPLATE_LOCK_KEY,
+    async (conn) => {
       if ((await templateVersion(admin, template, conn)) !== latest) return false;
       await admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template]).connection(conn);
       return true;
-    } finally {
-      await admin.raw('SELECT pg_advisory_unlock_shared(?)', [TEMPLATE_LOCK_KEY]).connection(conn);
-    }
-  });
+    },
+    'shared',
+  );
 }

@@ -1,15 +1,19 @@
 import { withDatabase } from '../db/databaseUrl';
 import { withKnex, type Knex } from '../db/knexFactory';
 import { tenantMigrations } from '../db/migrationSettings';
-import { MIGRATION_LOCK_KEY } from './migrationLock';
 import { loadTenantMigrationSet } from './tenantMigrationSet';
 
 /**
  * Migrating one tenant database with knex's own migrator: for rollbacks, brand-new databases
- * (the template, a staging database) and migrations that opt out of transactions. The fleet's
- * everyday path is fastTenantMigration.ts. Either way the advisory lock MIGRATION_LOCK_KEY is
- * held, so two migrators wait for each other instead of failing on knex's lock table.
+ * (the template, a staging database) and what the fleet's one-transaction path
+ * (fastTenantMigration.ts) hands over. knex's lock table *fails* when another process holds
+ * it (knex #1950), so these runs first take a session-level advisory lock and wait for each
+ * other; the fast path, which sees knex's lock taken during such a run, hands over and waits
+ * here too.
  */
+
+/** Arbitrary constant key: "tenant schema migration" in every tenant database. */
+const MIGRATION_LOCK_KEY = 7_302_114_551;
 
 /** The version every tenant should be at (see tenantMigrationSet.ts). */
 export function latestTenantVersion(directory?: string): string {

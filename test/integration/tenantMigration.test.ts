@@ -60,7 +60,6 @@ function provisioner(): TenantProvisioner {
     admin,
     serverUrl: serverUrl(),
     catalogDb: 'postgres',
-    reservedNames: new Set(['postgres']),
     migrationsDir: dir,
     useTemplate: false,
     logger: createLogger('silent'),
