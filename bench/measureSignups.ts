@@ -1,3 +1,4 @@
+import type { SpareStats } from '../src/tenants/sparePool';
 import { BareCreates, bareCreateThroughput } from './createDatabase';
 import type { BenchEnvironment } from './environment';
 import type { BenchOptions } from './options';
@@ -14,6 +15,22 @@ import { round, summarize } from './stats';
 
 type SignupSections = Pick<BenchResults, 'bareCreate' | 'signup' | 'tokens' | 'memory'>;
 
+/** How the sequential signups got their databases (spares: src/tenants/sparePool.ts). */
+export interface SpareUse {
+  /** TENANT_SPARE_DATABASES of the service (0: every signup clones). */
+  kept: number;
+  fromSpare: number;
+  cloned: number;
+}
+
+function spareUse(before: SpareStats | undefined, after: SpareStats | undefined): SpareUse {
+  return {
+    kept: 0,
+    fromSpare: (after?.served ?? 0) - (before?.served ?? 0),
+    cloned: (after?.missed ?? 0) - (before?.missed ?? 0),
+  };
+}
+
 export async function measureSignups(
   env: BenchEnvironment,
   o: BenchOptions,
@@ -23,22 +40,33 @@ export async function measureSignups(
   const tokens = () => env.emulator.tokenRequestCount();
   const tokensBefore = await tokens();
 
-  // Bare creates are interleaved with the sequential signups, so both see the same server
-  // state (checkpoints, other load on the machine) rather than two different moments.
+  // Bare creates are measured in two blocks, right before and right after the sequential
+  // signups, so both see nearly the same server state (disk speed here varies by the
+  // minute). Each block waits until the service is making no spare database: a background
+  // clone would slow the bare creates and flatter the ratio. The signups themselves run back
+  // to back, so refilling the spares competes with them as it would under that load.
   say(
-    `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, then ${o.sequentialSignups} sequential, ${o.bareSamples} bare CREATE DATABASEs between them`,
+    `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, then ${o.sequentialSignups} sequential between two blocks of bare CREATE DATABASEs (${o.bareSamples} in all)`,
   );
+  const { tenants } = env.service;
   const bare = await BareCreates.open(env.adminUrl, env.runId);
   const bareMs: number[] = [];
+  const bareBlock = async (count: number) => {
+    await tenants.sparesIdle();
+    for (let i = 0; i < count; i++) bareMs.push(await bare.sample());
+  };
   let sequential: Awaited<ReturnType<SignupDriver['sequential']>>;
+  let spares: SpareUse;
   try {
     for (let i = 0; i < 3; i++) await bare.sample();
     await driver.concurrent(o.warmupConcurrentSignups, o.concurrentClients);
     await driver.sequential(o.warmupSignups);
-    const every = Math.max(1, Math.floor(o.sequentialSignups / o.bareSamples));
-    sequential = await driver.sequential(o.sequentialSignups, async (i) => {
-      if (i % every === 0 && bareMs.length < o.bareSamples) bareMs.push(await bare.sample());
-    });
+    await bareBlock(Math.ceil(o.bareSamples / 2));
+    await tenants.sparesIdle();
+    const before = tenants.spareStats();
+    sequential = await driver.sequential(o.sequentialSignups);
+    spares = spareUse(before, tenants.spareStats());
+    await bareBlock(Math.floor(o.bareSamples / 2));
   } finally {
     await bare.close();
   }
@@ -49,7 +77,8 @@ export async function measureSignups(
   const profile = await profileSignup(env, driver, o.quick ? 10 : 20);
 
   // Bare throughput is measured right before and right after the concurrent signups.
-  const bareThroughput = (when: string) => {
+  const bareThroughput = async (when: string) => {
+    await tenants.sparesIdle();
     say(`bare CREATE DATABASE × ${o.concurrentBareCreates}, ${o.concurrentClients} clients`);
     return bareCreateThroughput(
       env.adminUrl,
@@ -80,6 +109,7 @@ export async function measureSignups(
     signup: {
       warmup: o.warmupConcurrentSignups + o.warmupSignups,
       sequential: sequential.latency,
+      sequentialSpares: { ...spares, kept: env.config.tenantSpareDatabases },
       p50Ratio: ratio(sequential.latency.p50Ms, bareSequential.p50Ms),
       concurrent,
       throughputRatio: ratio(concurrent.perSecond, barePerSecond),

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BareThroughput } from './createDatabase';
 import type { FleetRun } from './fleet';
+import type { SpareUse } from './measureSignups';
 import type { SignupProfile } from './signupProfile';
 import type { ConcurrentResult, RssCheckpoint } from './signups';
 import { round, type LatencySummary } from './stats';
@@ -35,6 +36,8 @@ export interface BenchResults {
   signup: {
     warmup: number;
     sequential: LatencySummary;
+    /** Where the sequential signups' databases came from: a spare, or their own clone. */
+    sequentialSpares: SpareUse;
     /** signup p50 / bare CREATE DATABASE p50 */
     p50Ratio: number;
     concurrent: ConcurrentResult;
@@ -152,6 +155,10 @@ export function formatResults(r: BenchResults): string {
   const rows: string[][] = [
     ['Bare CREATE DATABASE, sequential', lat(r.bareCreate.sequential)],
     ['Signup, sequential (after warm-up)', lat(s.sequential)],
+    [
+      `Sequential signups served by a spare database (${s.sequentialSpares.kept} kept)`,
+      `${s.sequentialSpares.fromSpare} of ${s.sequentialSpares.fromSpare + s.sequentialSpares.cloned} (the others cloned their own)`,
+    ],
     ['Signup p50 / bare CREATE DATABASE p50', `${s.p50Ratio}×`],
     ...profileRows(s.profile),
     [

@@ -47,6 +47,8 @@ export async function startService(
         concurrency: config.tenantMigrationConcurrency,
       });
     }
+    // After the fleet, which they would slow down; signups before the first is ready clone.
+    tenants.keepSpares(config.tenantSpareDatabases);
     const policy = createSignupPolicy(
       [...builtinRules(config.signupPolicy), ...(options.preSignupRules ?? preSignupRules)],
       logger,

@@ -46,6 +46,7 @@ const EnvSchema = z.object({
     .default('tenant_template'),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TENANT_MIGRATION_CONCURRENCY: positiveInt(4),
+  TENANT_SPARE_DATABASES: z.coerce.number().int().min(0).max(20).default(2),
   BODY_LIMIT: z.string().default('10kb'),
   CORS_ORIGINS: z.string().default(''),
   TRUST_PROXY: z.string().default('false'),
@@ -96,6 +97,8 @@ export interface Config {
   tenantMigrationsDir: string | undefined;
   /** The migrated template new tenants are cloned from. */
   tenantTemplateDb: string;
+  /** Template clones the server keeps ready so a signup need not wait for one (0 = none). */
+  tenantSpareDatabases: number;
   /** How often the server retries unfinished compensations (0 = only at start-up). */
   reconcileIntervalSeconds: number;
   /** Browser origins allowed to call the API cross-origin (exact matches). */
@@ -233,6 +236,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     tenantMigrationConcurrency: e.TENANT_MIGRATION_CONCURRENCY,
     tenantMigrationsDir: e.TENANT_MIGRATIONS_DIR,
     tenantTemplateDb: e.TENANT_TEMPLATE_DB,
+    tenantSpareDatabases: e.TENANT_SPARE_DATABASES,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     corsOrigins: Object.freeze(parseOrigins(e.CORS_ORIGINS)),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

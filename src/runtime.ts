@@ -109,6 +109,18 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     const ownerLock = await acquireOwnerLock(server.catalogUrl, logger);
     onClose(() => ownerLock.release());
 
+    const tenants = createTenantProvisioner({
+      admin: catalog,
+      serverUrl: server.catalogUrl,
+      catalogDb: databaseNameOf(server.catalogUrl),
+      migrationsDir: config.tenantMigrationsDir,
+      templateDb: config.tenantTemplateDb,
+      ownerKey: ownerLock.key,
+      logger,
+    });
+    // Before the owner lock goes: spares left by a live owner are never swept.
+    onClose(() => tenants.close());
+
     const auth0Config = await resolveAuth0(config, logger, onClose);
     return {
       config,
@@ -116,14 +128,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       catalog,
       catalogUrl: server.catalogUrl,
       schools: createSchoolsRepository(catalog),
-      tenants: createTenantProvisioner({
-        admin: catalog,
-        serverUrl: server.catalogUrl,
-        catalogDb: databaseNameOf(server.catalogUrl),
-        migrationsDir: config.tenantMigrationsDir,
-        templateDb: config.tenantTemplateDb,
-        logger,
-      }),
+      tenants,
       auth0: createAuth0Client(auth0Config, logger),
       auth0Config,
       ownerKey: ownerLock.key,

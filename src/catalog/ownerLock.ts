@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import type { Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
 
 /**
@@ -47,3 +48,14 @@ export const OWNER_IS_GONE_SQL = `NOT EXISTS (
   WHERE l.locktype = 'advisory' AND l.granted
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND l.classid = ${OWNER_LOCK_NAMESPACE} AND l.objid = s.owner_key AND l.objsubid = 2)`;
+
+/** Owner keys whose process is alive now (its lock is held in this catalog database). */
+export async function liveOwnerKeys(catalog: Knex): Promise<Set<number>> {
+  const { rows } = await catalog.raw<{ rows: { key: number }[] }>(
+    `SELECT l.objid::bigint AS key FROM pg_locks l
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ?
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [OWNER_LOCK_NAMESPACE],
+  );
+  return new Set(rows.map((r) => Number(r.key)));
+}

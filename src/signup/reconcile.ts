@@ -1,5 +1,5 @@
 import type { Auth0Client } from '../auth0/managementClient';
-import { OWNER_IS_GONE_SQL } from '../catalog/ownerLock';
+import { liveOwnerKeys, OWNER_IS_GONE_SQL } from '../catalog/ownerLock';
 import { toSchool, type School, type SchoolRow } from '../catalog/schoolsRepository';
 import type { Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
@@ -109,6 +109,15 @@ async function dropOrphanDatabases(deps: ReconcileDeps, summary: ReconcileSummar
     await (staging
       ? deps.tenants.dropStaging(signupId)
       : deps.tenants.dropIfOwned(dbName, signupId));
+    summary.orphanDatabasesDropped.push(dbName);
+  }
+  // Spares of servers that are gone (kill -9): read the spares first, so one made by a
+  // server that started meanwhile is never mistaken for a dead one's.
+  const spares = await deps.tenants.ownSpares();
+  const live = await liveOwnerKeys(deps.catalog);
+  for (const { dbName, ownerKey } of spares) {
+    if (live.has(ownerKey)) continue;
+    await deps.tenants.dropSpare(dbName);
     summary.orphanDatabasesDropped.push(dbName);
   }
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { STAGING_PREFIX } from './dbName';
 
 /**
@@ -8,6 +8,10 @@ import { STAGING_PREFIX } from './dbName';
  * several deployments may share one server (staging and production, the test suites): the
  * reconciler must only ever sweep debris its own deployment made. Signup ids are UUIDs, so
  * "is this signup's database" needs no tag; "is debris of ours" does.
+ *
+ * Spare databases (template clones a server keeps ready, sparePool.ts) are named
+ * `signup_tmp_<tag>_spare_<owner key>_<random>`: the owner key is the server's owner lock
+ * (catalog/ownerLock.ts), so the reconciler can tell a live server's spares from a dead one's.
  *
  * Markers written before the tag existed (`tenant-signup:<id>`) still identify their signup;
  * they are just never swept as orphans, since nobody can tell whose they are.
@@ -25,6 +29,10 @@ export interface Ownership {
   marker(signupId: string): string;
   /** The signup whose staging database this is, if it is one of this deployment's. */
   signupOfStaging(dbName: string): string | undefined;
+  /** A new spare database name for the server holding owner lock `ownerKey`. */
+  spareName(ownerKey: number): string;
+  /** The owner key of one of this deployment's spare databases. */
+  ownerOfSpare(dbName: string): number | undefined;
 }
 
 /** The signup id in an ownership marker (any deployment's, tagged or not). */
@@ -41,6 +49,7 @@ export function ownershipFor(catalogDb: string): Ownership {
   const tag = createHash('sha256').update(catalogDb).digest('hex').slice(0, 8);
   const stagingPrefix = `${STAGING_PREFIX}${tag}_`;
   const staging = new RegExp(`^${stagingPrefix}([0-9a-f]{32})$`);
+  const spare = new RegExp(`^${stagingPrefix}spare_(\\d{1,10})_[0-9a-f]{8}$`);
   return {
     tag,
     stagingName: (signupId) => `${stagingPrefix}${assertUuid(signupId).replace(/-/g, '')}`,
@@ -49,6 +58,15 @@ export function ownershipFor(catalogDb: string): Ownership {
       const hex = staging.exec(dbName)?.[1];
       if (!hex) return undefined;
       return [0, 8, 12, 16, 20].map((at, i, cuts) => hex.slice(at, cuts[i + 1])).join('-');
+    },
+    spareName(ownerKey) {
+      if (!Number.isSafeInteger(ownerKey) || ownerKey < 0 || ownerKey >= 1e10)
+        throw new Error('An owner key must be a non-negative integer');
+      return `${stagingPrefix}spare_${ownerKey}_${randomBytes(4).toString('hex')}`;
+    },
+    ownerOfSpare(dbName) {
+      const key = spare.exec(dbName)?.[1];
+      return key === undefined ? undefined : Number(key);
     },
   };
 }

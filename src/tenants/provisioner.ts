@@ -2,12 +2,20 @@ import type { Knex } from '../db/knexFactory';
 import { ProvisioningError } from '../errors';
 import type { Logger } from '../logger';
 import { assertTenantDbName } from './dbName';
-import { databaseExists, databaseOwner, dropDatabase, ownDatabases } from './tenantDatabases';
+import {
+  databaseExists,
+  databaseOwner,
+  dropDatabase,
+  ownDatabases,
+  ownSpares,
+  renameDatabase,
+} from './tenantDatabases';
 import { ownershipFor } from './ownership';
 import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
 import { migrateToLatestFast } from './fastTenantMigration';
 import { loadTenantMigrationSet } from './tenantMigrationSet';
 import { migrateTenant, type MigrationDirection } from './tenantMigrator';
+import { createSparePool, type SparePool, type SpareStats } from './sparePool';
 import { withDatabase } from '../db/databaseUrl';
 
 /** Creates, migrates and drops tenant databases on the catalog's server. */
@@ -18,8 +26,26 @@ export interface TenantProvisioner {
   exists(dbName: string): Promise<boolean>;
   /** The version every tenant should be at (newest tenant migration). */
   readonly latestVersion: string;
-  /** Creates (from the template when possible) and migrates the signup's staging database. */
+  /**
+   * Makes the signup's staging database at the latest version: a spare renamed, else a
+   * template clone, else created and migrated.
+   */
   prepare(signupId: string): Promise<{ version: string }>;
+  /**
+   * Keeps `size` spare template clones ready from now on (sparePool.ts); needs the owner
+   * key. Call once the template has been refreshed.
+   */
+  keepSpares(size: number): void;
+  /** How signups fared with spares; undefined when none are kept. */
+  spareStats(): SpareStats | undefined;
+  /** Resolves once no spare is being made. */
+  sparesIdle(): Promise<void>;
+  /** This deployment's spare databases, with the owner key of the server that made each. */
+  ownSpares(): Promise<{ dbName: string; ownerKey: number }[]>;
+  /** Drops a spare database (the reconciler's, for servers that are gone). */
+  dropSpare(dbName: string): Promise<void>;
+  /** Drops the spares this process holds; call before closing `admin`. */
+  close(): Promise<void>;
   /** Creates or refreshes the template database; false if that failed (signups fall back). */
   refreshTemplate(): Promise<boolean>;
   /**
@@ -59,6 +85,8 @@ export interface ProvisionerOptions {
   useTemplate?: boolean;
   /** The template database's name (default tenant_template). */
   templateDb?: string;
+  /** This process's owner-lock key: names its spare databases (catalog/ownerLock.ts). */
+  ownerKey?: number;
   logger: Logger;
 }
 
@@ -95,6 +123,23 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     }
   };
 
+  let spares: SparePool | undefined;
+
+  /** A spare renamed to `staging`; false when there is none (or it could not be renamed). */
+  const takeSpare = async (staging: string): Promise<boolean> => {
+    const spare = await spares?.take();
+    if (!spare) return false;
+    try {
+      await renameDatabase(admin, spare, staging);
+      return true;
+    } catch (error) {
+      // Someone is connected to it (an autovacuum worker): clone instead, drop it meanwhile.
+      logger.warn({ err: error, dbName: spare }, 'a spare database could not be renamed');
+      void dropDatabase(admin, spare, reservedNames).catch(() => undefined);
+      return false;
+    }
+  };
+
   return {
     reservedNames,
     latestVersion,
@@ -102,6 +147,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     async prepare(signupId) {
       const staging = ownership.stagingName(signupId);
       assertTenantDbName(staging, reservedNames, { allowStaging: true });
+      if (await takeSpare(staging)) return { version: latestVersion };
       let cloned: boolean;
       try {
         cloned = await tryClone(staging);
@@ -116,6 +162,24 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
         throw failure('migrate', error);
       }
     },
+    keepSpares(size) {
+      const { ownerKey } = opts;
+      if (spares || size < 1 || !useTemplate) return;
+      if (ownerKey === undefined) throw new Error('Spare databases need the owner key');
+      spares = createSparePool({
+        size,
+        nameFor: () => ownership.spareName(ownerKey),
+        create: (name) => cloneTemplate(admin, template, name, latestVersion),
+        drop: (name) => dropDatabase(admin, name, reservedNames),
+        logger,
+      });
+      spares.fill();
+    },
+    spareStats: () => spares?.stats(),
+    sparesIdle: async () => spares?.idle(),
+    ownSpares: () => ownSpares(admin, ownership),
+    dropSpare: (dbName) => dropDatabase(admin, dbName, reservedNames),
+    close: async () => spares?.close(),
     async refreshTemplate() {
       if (!useTemplate) return false;
       try {

@@ -66,6 +66,30 @@ export async function ownDatabases(
   });
 }
 
+/**
+ * This deployment's spare databases (ownership.ts), each with the owner key of the server
+ * that made it.
+ */
+export async function ownSpares(
+  admin: Knex,
+  ownership: Ownership,
+): Promise<{ dbName: string; ownerKey: number }[]> {
+  const names = (await admin('pg_database')
+    .where('datname', 'like', `${STAGING_PREFIX.replace(/_/g, '\\_')}${ownership.tag}\\_spare\\_%`)
+    .pluck('datname')) as string[];
+  return names.flatMap((dbName) => {
+    const ownerKey = ownership.ownerOfSpare(dbName);
+    return ownerKey === undefined ? [] : [{ dbName, ownerKey }];
+  });
+}
+
+/** Renames a staging or spare database; fails if anyone is connected to it. */
+export async function renameDatabase(admin: Knex, from: string, to: string): Promise<void> {
+  assertTenantDbName(from, new Set(), { allowStaging: true });
+  assertTenantDbName(to, new Set(), { allowStaging: true });
+  await admin.raw('ALTER DATABASE ?? RENAME TO ??', [from, to]);
+}
+
 /** Drops a tenant or staging database, disconnecting any session still in it (PG 13+). */
 export async function dropDatabase(
   admin: Knex,

@@ -30,7 +30,11 @@ export async function expectConsistent(opts: {
   const ourUsers = emulator.users().filter((u) => typeof u.app_metadata?.signup_id === 'string');
   const ourDbs = (await admin('pg_database')
     .select('datname', admin.raw("shobj_description(oid, 'pg_database') AS marker"))
-    .where('datname', 'like', 'signup\\_tmp\\_%')
+    .where(function stagingNotSpare() {
+      void this.where('datname', 'like', 'signup\\_tmp\\_%')
+        // Spares are kept on purpose by live servers (sparePool.ts), not left behind.
+        .whereNot('datname', 'like', 'signup\\_tmp\\_%\\_spare\\_%');
+    })
     .orWhereIn('datname', attempted)) as { datname: string; marker: string | null }[];
   const rowIds = new Set(rows.map((r) => r.id));
 

@@ -64,6 +64,9 @@ export async function startTestService(
     // their own short ones.
     SIGNUP_RATE_LIMIT_MAX: '100000',
     RECONCILE_INTERVAL_SECONDS: '0',
+    // Most tests aim at the clone and migrate steps (and their faults), which a spare would
+    // skip; spareDatabases.test.ts turns them on.
+    TENANT_SPARE_DATABASES: '0',
     ...(ownTemplate ? { TENANT_TEMPLATE_DB: ownTemplate } : {}),
     ...options.env,
   });

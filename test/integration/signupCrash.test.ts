@@ -45,6 +45,8 @@ const env = () => ({
   TENANT_TEMPLATE_DB: templateDb,
   RECONCILE_INTERVAL_SECONDS: '0',
   SIGNUP_RATE_LIMIT_MAX: '1000',
+  // The crash windows are in the clone and migrate steps, which a spare would skip.
+  TENANT_SPARE_DATABASES: '0',
 });
 
 beforeAll(async () => {
@@ -102,7 +104,10 @@ const dbExists = async (name: string) =>
   (await admin('pg_database').where({ datname: name }).first()) ? true : undefined;
 
 const stagingExists = async () =>
-  (await admin('pg_database').where('datname', 'like', 'signup\\_tmp\\_%').first())
+  (await admin('pg_database')
+    .where('datname', 'like', 'signup\\_tmp\\_%')
+    .whereNot('datname', 'like', 'signup\\_tmp\\_%\\_spare\\_%')
+    .first())
     ? true
     : undefined;
 

@@ -46,3 +46,19 @@ test('only names of exactly our shape read as staging databases', () => {
   ])
     expect(ours.signupOfStaging(name)).toBeUndefined();
 });
+
+test('a spare name carries the deployment and the owner key, and only our own spare names give an owner back', () => {
+  const ours = ownershipFor('signup_catalog');
+  const theirs = ownershipFor('signup_catalog_staging');
+  const name = ours.spareName(42);
+  expect(name).toMatch(new RegExp(`^signup_tmp_${ours.tag}_spare_42_[0-9a-f]{8}$`));
+  expect(Buffer.byteLength(ours.spareName(9_999_999_999))).toBeLessThanOrEqual(63);
+  expect(ours.spareName(42)).not.toBe(name);
+  expect(ours.ownerOfSpare(name)).toBe(42);
+  expect(theirs.ownerOfSpare(name)).toBeUndefined();
+  // A spare is not a signup's staging database, and a staging database is not a spare.
+  expect(ours.signupOfStaging(name)).toBeUndefined();
+  expect(ours.ownerOfSpare(ours.stagingName(id))).toBeUndefined();
+  expect(ours.ownerOfSpare(`${name}x`)).toBeUndefined();
+  for (const bad of [-1, 1.5, Number.NaN, 1e10]) expect(() => ours.spareName(bad)).toThrow();
+});

@@ -1,0 +1,200 @@
+import request from 'supertest';
+import {
+  EMULATOR_CLIENT_ID,
+  EMULATOR_CLIENT_SECRET,
+  startAuth0Emulator,
+  type Auth0Emulator,
+} from '../../src/auth0/emulator';
+import { createKnex } from '../../src/db/knexFactory';
+import { withDatabase } from '../../src/db/databaseUrl';
+import { reconcileSignups } from '../../src/signup/reconcile';
+import { ownershipFor } from '../../src/tenants/ownership';
+import { cloneTemplate } from '../../src/tenants/templateDatabase';
+import { expectConsistent } from '../helpers/consistency';
+import { startServerProcess } from '../helpers/serverProcess';
+import {
+  databaseExists,
+  serverUrl,
+  startTestService,
+  uniqueSuffix,
+  type TestService,
+} from '../helpers/testService';
+
+/**
+ * Spare databases (src/tenants/sparePool.ts): template clones a server keeps ready so a signup
+ * renames one instead of waiting for CREATE DATABASE. They must never change what a signup
+ * leaves behind, and they must never outlive their server.
+ */
+
+jest.setTimeout(120_000);
+
+let svc: TestService;
+const attempted: string[] = [];
+
+beforeAll(async () => {
+  svc = await startTestService({ env: { TENANT_SPARE_DATABASES: '2' } });
+});
+afterAll(async () => {
+  await svc?.close();
+});
+
+function signup() {
+  const id = uniqueSuffix();
+  const schoolName = `Spare School ${id}`;
+  const dbName = schoolName.toLowerCase().replace(/ /g, '_');
+  attempted.push(dbName);
+  return { body: { email: `s.${id}@school.test`, password: 'Sup3r-secret', schoolName }, dbName };
+}
+
+const spareNames = async (s: TestService = svc) =>
+  (await s.tenants.ownSpares()).map((spare) => spare.dbName);
+
+const consistent = () =>
+  expectConsistent({
+    catalog: svc.catalog,
+    admin: svc.admin,
+    emulator: svc.emulator,
+    serverUrl: svc.serverUrl,
+    attempted,
+  });
+
+test('the server keeps two spares ready, named after its deployment and its owner lock', async () => {
+  await svc.tenants.sparesIdle();
+  const spares = await svc.tenants.ownSpares();
+  expect(spares).toHaveLength(2);
+  for (const spare of spares) expect(spare.ownerKey).toBe(svc.ownerKey);
+  expect(svc.tenants.spareStats()).toMatchObject({ ready: 2, served: 0 });
+});
+
+test('a signup takes a spare: complete tenant, the spare is gone, another is made', async () => {
+  await svc.tenants.sparesIdle();
+  const before = await spareNames();
+  const s = signup();
+
+  const res = await request(svc.app).post('/users').send(s.body);
+
+  expect(res.status).toBe(201);
+  expect(svc.tenants.spareStats()).toMatchObject({ served: 1, missed: 0 });
+  const stillThere = await Promise.all(before.map((name) => databaseExists(svc.admin, name)));
+  expect(stillThere.filter((exists) => !exists)).toHaveLength(1);
+  expect(await databaseExists(svc.admin, s.dbName)).toBe(true);
+  await consistent();
+
+  await svc.tenants.sparesIdle();
+  expect(await spareNames()).toHaveLength(2);
+});
+
+test('a signup that fails after taking a spare leaves nothing: no user, row, staging or spare database', async () => {
+  await svc.tenants.sparesIdle();
+  const before = await spareNames();
+  const s = signup();
+  svc.emulator.faults.add({ method: 'POST', path: '/api/v2/users', status: 400, times: 1 });
+
+  const res = await request(svc.app).post('/users').send(s.body);
+  svc.emulator.faults.clear();
+
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  expect(svc.tenants.spareStats()?.served).toBe(2);
+  expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toBeUndefined();
+  expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
+  const stillThere = await Promise.all(before.map((name) => databaseExists(svc.admin, name)));
+  expect(stillThere.filter((exists) => !exists)).toHaveLength(1);
+  await consistent();
+});
+
+test('concurrent signups beyond the spares all complete: the others clone their own', async () => {
+  await svc.tenants.sparesIdle();
+  const { served, missed } = svc.tenants.spareStats()!;
+  const batch = Array.from({ length: 5 }, signup);
+
+  const results = await Promise.all(batch.map((s) => request(svc.app).post('/users').send(s.body)));
+
+  expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+  const after = svc.tenants.spareStats()!;
+  expect(after.served + after.missed - served - missed).toBe(5);
+  expect(after.missed - missed).toBeGreaterThanOrEqual(1);
+  await consistent();
+});
+
+test('the reconciler drops spares of servers that are gone, never those of a live one', async () => {
+  await svc.tenants.sparesIdle();
+  const live = await spareNames();
+  const catalogDb = new URL(svc.catalogUrl).pathname.slice(1);
+  // A spare named after an owner key nobody holds: what a server killed with -9 leaves.
+  const dead = ownershipFor(catalogDb).spareName(2_000_000_000);
+  expect(
+    await cloneTemplate(svc.catalog, svc.config.tenantTemplateDb, dead, svc.tenants.latestVersion),
+  ).toBe(true);
+
+  const summary = await reconcileSignups(svc);
+
+  expect(summary.orphanDatabasesDropped).toEqual([dead]);
+  expect(await databaseExists(svc.admin, dead)).toBe(false);
+  for (const name of live) expect(await databaseExists(svc.admin, name)).toBe(true);
+});
+
+test('closing the server drops its spares', async () => {
+  const other = await startTestService({ env: { TENANT_SPARE_DATABASES: '1' } });
+  await other.tenants.sparesIdle();
+  const names = await spareNames(other);
+  expect(names).toHaveLength(1);
+
+  await other.close();
+
+  expect(await databaseExists(svc.admin, names[0]!)).toBe(false);
+});
+
+describe('a server killed with -9', () => {
+  let emulator: Auth0Emulator;
+  const catalogDb = `test_catalog_${uniqueSuffix()}`;
+  const admin = createKnex(withDatabase(serverUrl(), 'postgres'), { pool: { min: 0, max: 2 } });
+
+  beforeAll(async () => {
+    emulator = await startAuth0Emulator();
+  });
+  afterAll(async () => {
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [catalogDb]);
+    await admin.destroy();
+    await emulator.stop();
+  });
+
+  test('leaves its spares, and the next start drops them', async () => {
+    const env = {
+      NODE_ENV: 'test',
+      DATABASE_URL: withDatabase(serverUrl(), catalogDb),
+      AUTH0_DOMAIN: emulator.url,
+      AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
+      AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
+      RECONCILE_INTERVAL_SECONDS: '0',
+      TENANT_SPARE_DATABASES: '2',
+    };
+    const { tag } = ownershipFor(catalogDb);
+    const spares = async () =>
+      (await admin('pg_database')
+        .where('datname', 'like', `signup\\_tmp\\_${tag}\\_spare\\_%`)
+        .pluck('datname')) as string[];
+    const waitForSpares = async (count: number) => {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        const names = await spares();
+        if (names.length === count) return names;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`timed out waiting for ${count} spares`);
+    };
+
+    const first = await startServerProcess(env);
+    const leftBehind = await waitForSpares(2);
+    await first.stop('SIGKILL');
+    expect(await spares()).toEqual(leftBehind);
+
+    const second = await startServerProcess(env);
+    try {
+      const now = await waitForSpares(2);
+      expect(now.filter((name) => leftBehind.includes(name))).toEqual([]);
+    } finally {
+      await second.stop('SIGTERM');
+    }
+    // A clean stop takes its spares with it.
+    expect(await spares()).toEqual([]);
+  });
+});
