@@ -10,7 +10,8 @@ import { newestVersion, type TenantMigrationSet } from './tenantMigrationSet';
  * `migrate.latest()` costs a pool, four information_schema lookups, three commits (lock,
  * batch, unlock) and a dozen round trips per database, and on a small machine every round
  * trip is two process wake-ups. Here: connect, one round trip to lock and read the state,
- * the migrations' own statements, one round trip to record them and commit.
+ * and one that carries the migrations' schema changes, records them and commits (queries
+ * whose answers a migration reads go on their own, in order; see DeferringConnection).
  *
  * It reads and writes `knex_migrations` exactly as knex does, so knex's migrator (rollback,
  * the knex CLI) and this one take turns on the same database: both go through
@@ -75,6 +76,58 @@ function stateFrom(results: Results): MigrationState {
   };
 }
 
+/** Schema changes without parameters: statements whose answer a migration has no use for. */
+const DEFERRABLE = /^\s*(create|alter|drop|comment\s+on|grant|revoke)\b/i;
+
+type QueryCallback = (error: Error | null, result?: unknown) => void;
+
+/**
+ * The connection a migration's knex talks to. Schema changes are not sent one by one: they
+ * are held and go in the next message that has to reach the server anyway (a query whose
+ * answer is needed, or the final INSERT … COMMIT), so a migration of five DDL statements
+ * costs no round trip of its own. Order is kept: anything else sends what is held first.
+ * The price is that a held statement's error surfaces later, on another statement; so any
+ * error once something was held hands the tenant to knex's migrator (`spoiled`), which runs
+ * the migration statement by statement and reports what really failed.
+ */
+class DeferringConnection {
+  held: string[] = [];
+  spoiled = false;
+
+  constructor(readonly client: Client) {}
+
+  /** What knex's pg dialect calls: query({ text, values }, callback). */
+  query(config: { text: string; values?: unknown[] }, callback: QueryCallback): void {
+    if ((config.values?.length ?? 0) === 0 && DEFERRABLE.test(config.text)) {
+      this.held.push(config.text);
+      const command = config.text.trim().split(/\s+/, 1)[0]!.toUpperCase();
+      queueMicrotask(() => callback(null, { command, rowCount: null, rows: [], fields: [] }));
+      return;
+    }
+    this.flush().then(
+      () => void this.client.query(config as never, callback as never),
+      (error: Error) => callback(error),
+    );
+  }
+
+  /** `sql` after everything held, in one message. Newlines first: a held statement may end in a comment. */
+  withHeld(sql: string): string {
+    const all = [...this.held.splice(0), sql];
+    return all.join('\n;\n');
+  }
+
+  private async flush(): Promise<void> {
+    if (this.held.length === 0) return;
+    const sql = this.held.splice(0).join('\n;\n');
+    try {
+      await this.client.query(sql);
+    } catch (error) {
+      this.spoiled = true;
+      throw error;
+    }
+  }
+}
+
 /**
  * A knex whose every query runs on one connection, inside the transaction already open there.
  * knex.transaction() inside a migration would COMMIT ours, so it is refused (knex's path then
@@ -83,7 +136,7 @@ function stateFrom(results: Results): MigrationState {
  */
 class BoundKnex {
   private static readonly idle: BoundKnex[] = [];
-  private connection: Client | undefined;
+  private connection: DeferringConnection | undefined;
   readonly db: Knex;
 
   private constructor() {
@@ -104,7 +157,7 @@ class BoundKnex {
     };
   }
 
-  static async with<T>(connection: Client, fn: (db: Knex) => Promise<T>): Promise<T> {
+  static async with<T>(connection: DeferringConnection, fn: (db: Knex) => Promise<T>): Promise<T> {
     const bound = BoundKnex.idle.pop() ?? new BoundKnex();
     bound.connection = connection;
     try {
@@ -149,22 +202,34 @@ export async function migrateToLatestFast(
     if (pending.length === 0) return { version: newestVersion(state.names), applied: [] };
     if (pending.some((m) => m.config?.transaction === false)) return 'use-knex';
 
+    const connection = new DeferringConnection(client);
     try {
-      await BoundKnex.with(client, async (db) => {
+      await BoundKnex.with(connection, async (db) => {
         for (const migration of pending) await migration.up(db);
       });
     } catch (error) {
-      if (error instanceof NestedTransactionError) return 'use-knex';
+      if (error instanceof NestedTransactionError || connection.spoiled) return 'use-knex';
       throw error;
     }
+    // A migration that caught a held statement's error (on some later statement) and went on.
+    if (connection.spoiled) return 'use-knex';
     const names = pending.map((m) => m.name);
     // Names are this release's file names; escaped all the same.
     const rows = names
       .map((n) => `(${client.escapeLiteral(n)}, ${state.batch + 1}, now())`)
       .join(', ');
-    await client.query(
-      `INSERT INTO knex_migrations (name, batch, migration_time) VALUES ${rows}; COMMIT`,
-    );
+    const held = connection.held.length > 0;
+    try {
+      await client.query(
+        connection.withHeld(
+          `INSERT INTO knex_migrations (name, batch, migration_time) VALUES ${rows}; COMMIT`,
+        ),
+      );
+    } catch (error) {
+      // Which statement failed is knex's path to tell, running them one at a time.
+      if (held) return 'use-knex';
+      throw error;
+    }
     return { version: newestVersion([...state.names, ...names]), applied: names };
   } finally {
     await client.end();

@@ -132,6 +132,75 @@ test('a migration that fails half-way leaves the tenant exactly as it was', asyn
   expect(await applied(db)).toEqual(before);
 });
 
+test('a migration that reads between its schema changes sees every change made before the read', async () => {
+  const db = await tenantAtLatest();
+  await ship(
+    '29990301000003',
+    `exports.up = async (k) => {
+       await k.schema.createTable('seen_a', (t) => t.increments());
+       await k.raw('ALTER TABLE seen_a ADD COLUMN label text');
+       // A read: what came before it must already have run.
+       const hasLabel = await k.schema.hasColumn('seen_a', 'label');
+       const { rows } = await k.raw("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'seen_a'");
+       await k.raw(\`COMMENT ON TABLE seen_a IS 'label \${hasLabel} tables \${rows[0].n}'\`);
+       await k.schema.createTable('seen_b', (t) => t.increments());
+     };
+     exports.down = async () => {};`,
+  );
+
+  expect(await provisioner().migrate(db)).toBe('29990301000003');
+
+  const comment = await withKnex(url(db), {}, async (k) => {
+    const { rows } = await k.raw<{ rows: { c: string }[] }>(
+      "SELECT obj_description('seen_a'::regclass, 'pg_class') AS c",
+    );
+    return rows[0]!.c;
+  });
+  expect(comment).toBe('label true tables 1');
+  expect(await tableExists(db, 'seen_b')).toBe(true);
+});
+
+test('a schema change that fails is reported with its own error, and nothing of the migration stays', async () => {
+  const db = await tenantAtLatest();
+  const before = await applied(db);
+  await ship(
+    '29990301000004',
+    `exports.up = async (k) => {
+       await k.schema.createTable('before_failure', (t) => t.increments());
+       await k.raw('ALTER TABLE no_such_table ADD COLUMN x int');
+       await k.schema.createTable('after_failure', (t) => t.increments());
+     };
+     exports.down = async () => {};`,
+  );
+
+  expect(await failureOf(provisioner().migrate(db))).toMatch(
+    /relation "no_such_table" does not exist/,
+  );
+
+  expect(await tableExists(db, 'before_failure')).toBe(false);
+  expect(await tableExists(db, 'after_failure')).toBe(false);
+  expect(await applied(db)).toEqual(before);
+});
+
+test('a migration that catches a failed schema change and goes on fails as it does under knex', async () => {
+  const db = await tenantAtLatest();
+  const before = await applied(db);
+  await ship(
+    '29990301000005',
+    `exports.up = async (k) => {
+       try { await k.raw('DROP TABLE no_such_table'); } catch (e) { /* "already gone" */ }
+       await k.schema.createTable('went_on', (t) => t.increments());
+     };
+     exports.down = async () => {};`,
+  );
+
+  // In a transaction the caught error has aborted it: knex's migrator fails here too.
+  expect(await failureOf(provisioner().migrate(db))).toMatch(/does not exist|aborted/);
+
+  expect(await tableExists(db, 'went_on')).toBe(false);
+  expect(await applied(db)).toEqual(before);
+});
+
 test('a migration that opts out of transactions (CREATE INDEX CONCURRENTLY) is run by knex’s migrator', async () => {
   const db = await tenantAtLatest();
   const name = await ship(
