@@ -16,7 +16,7 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Started with `node --import tsx bench/emulatorProcess.ts child`: prints its URL, then serves. */
+/** Started with `node --require tsx/cjs bench/emulatorProcess.ts child`: prints its URL, then serves. */
 async function child(): Promise<void> {
   const emulator = await startAuth0Emulator({
     rateLimit: { limit: 100000, windowSeconds: 1 },
@@ -27,9 +27,13 @@ async function child(): Promise<void> {
 }
 
 export async function startEmulatorProcess(): Promise<EmulatorProcess> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', __filename, 'child'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', __filename, 'child'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {

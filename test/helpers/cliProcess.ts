@@ -12,7 +12,7 @@ export interface CliResult {
 export function runTenantsCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT_DIR, 'src', 'cli', 'tenants.ts'), ...args],
+    ['--require', 'tsx/cjs', path.join(ROOT_DIR, 'src', 'cli', 'tenants.ts'), ...args],
     {
       cwd: ROOT_DIR,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { ROOT_DIR } from '../../src/db/migrationSettings';
 
-/** The real entry point (`node --import tsx src/server.ts`) as a child process, as `npm start` runs it. */
+/** The real entry point (`node --require tsx/cjs src/server.ts`) as a child process, as `npm start` runs it. */
 
 export interface ServerProcess {
   url: string;
@@ -31,7 +31,7 @@ export async function startServerProcess(
   // One process (no tsx wrapper process), so a SIGKILL really kills the server.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT_DIR, 'src', 'server.ts')],
+    ['--require', 'tsx/cjs', path.join(ROOT_DIR, 'src', 'server.ts')],
     {
       cwd: ROOT_DIR,
       // A clean environment: only what the test passes (plus PATH), no developer .env surprises.
