@@ -1,5 +1,4 @@
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, startAuth0Emulator } from './auth0/emulator';
-import { createAuth0Client, type Auth0Client } from './auth0/managementClient';
+import type { Auth0Client } from './auth0/managementClient';
 import { migrateCatalog } from './catalog/migrateCatalog';
 import { acquireOwnerLock } from './catalog/ownerLock';
 import { createSchoolsRepository, type SchoolsRepository } from './catalog/schoolsRepository';
@@ -16,29 +15,45 @@ import { createTenantProvisioner, type TenantProvisioner } from './tenants/provi
  * from here, so they run the same code against the same wiring.
  */
 
-export interface Runtime {
+/** What works on the catalog and the tenants alone (most CLI commands). */
+export interface CatalogRuntime {
   config: Config;
   logger: Logger;
   catalog: Knex;
   catalogUrl: string;
   schools: SchoolsRepository;
   tenants: TenantProvisioner;
-  auth0: Auth0Client;
-  auth0Config: Auth0Config;
   /** This process's owner-lock key (see catalog/ownerLock.ts). */
   ownerKey: number;
   close(): Promise<void>;
 }
 
+export interface Runtime extends CatalogRuntime {
+  auth0: Auth0Client;
+  auth0Config: Auth0Config;
+}
+
+/*
+ * Loaded on first use: a CLI command that never talks to Auth0 does not pay for loading its
+ * client (axios) or the emulator (express). require(), not import(): this is CommonJS, and
+ * a dynamic import() of a .ts file would bypass the TypeScript loader hook.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadEmulator = () => require('./auth0/emulator') as typeof import('./auth0/emulator');
+const loadManagementClient = () =>
+  require('./auth0/managementClient') as typeof import('./auth0/managementClient');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 async function resolveAuth0(
   config: Config,
   logger: Logger,
   onClose: (fn: () => Promise<void>) => void,
-) {
+): Promise<Auth0Config> {
   if (config.auth0) return config.auth0;
   // loadConfig() already refused this combination in production; this is the last guard.
   if (config.env === 'production')
     throw new Error('The Auth0 emulator is never used in production');
+  const { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } = loadEmulator();
   const emulator = await shareOrStartEmulator(config, logger);
   onClose(() => emulator.stop());
   logger.warn(
@@ -68,6 +83,7 @@ async function shareOrStartEmulator(config: Config, logger: Logger) {
   for (let attempt = 1; ; attempt++) {
     if (await emulatorAnswers(url)) return shared;
     try {
+      const { startAuth0Emulator } = loadEmulator();
       return await startAuth0Emulator({
         port: config.auth0Emulator.port,
         stateFile: config.auth0Emulator.stateFile,
@@ -92,14 +108,21 @@ function emulatorAnswers(url: string): Promise<boolean> {
   );
 }
 
-export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
-  const closers: (() => Promise<void>)[] = [];
-  const onClose = (fn: () => Promise<void>) => closers.push(fn);
-  const close = async () => {
-    for (const fn of closers.reverse()) {
-      await fn().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
-    }
+/** Undo steps, run last-registered first; one failing does not stop the others. */
+function shutdownSteps(logger: Logger) {
+  const steps: (() => Promise<void>)[] = [];
+  return {
+    onClose: (fn: () => Promise<void>) => void steps.push(fn),
+    close: async () => {
+      for (const fn of steps.reverse()) {
+        await fn().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+      }
+    },
   };
+}
+
+export async function startCatalogRuntime(config: Config, logger: Logger): Promise<CatalogRuntime> {
+  const { onClose, close } = shutdownSteps(logger);
   try {
     const server = await openDatabaseServer(config, logger);
     onClose(() => server.stop());
@@ -121,7 +144,6 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
     // Before the owner lock goes: spares left by a live owner are never swept.
     onClose(() => tenants.close());
 
-    const auth0Config = await resolveAuth0(config, logger, onClose);
     return {
       config,
       logger,
@@ -129,11 +151,24 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
       catalogUrl: server.catalogUrl,
       schools: createSchoolsRepository(catalog),
       tenants,
-      auth0: createAuth0Client(auth0Config, logger),
-      auth0Config,
       ownerKey: ownerLock.key,
       close,
     };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The catalog runtime plus Auth0 (the real tenant's, or the local emulator). */
+export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  const core = await startCatalogRuntime(config, logger);
+  const { onClose, close } = shutdownSteps(logger);
+  onClose(() => core.close());
+  try {
+    const auth0Config = await resolveAuth0(config, logger, onClose);
+    const { createAuth0Client } = loadManagementClient();
+    return { ...core, auth0: createAuth0Client(auth0Config, logger), auth0Config, close };
   } catch (error) {
     await close();
     throw error;

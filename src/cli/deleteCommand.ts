@@ -4,6 +4,7 @@ import { deleteTenant } from '../tenants/deleteTenant';
 import type { Command } from './commands';
 
 export const deleteCommand: Command = {
+  auth0: true,
   summary: 'Delete a school: its database, its Auth0 user and its catalog row (needs --yes)',
   usage: `Usage: npm run tenants -- delete <db_name> --yes [--force]
 

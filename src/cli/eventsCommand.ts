@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Runtime } from '../runtime';
+import type { CatalogRuntime } from '../runtime';
 import type { Command } from './commands';
 
 /** `npm run tenants -- events`: what is waiting in catalog.outbox, per consumer. */
@@ -26,7 +26,7 @@ export const eventsCommand: Command = {
 
   --all    include events already delivered everywhere (default: only pending ones)
   --json   print the rows as JSON instead of a table`,
-  async run(args: string[], runtime: Runtime) {
+  async run(args: string[], runtime: CatalogRuntime) {
     const { values } = parseArgs({
       args,
       options: { all: { type: 'boolean' }, json: { type: 'boolean' } },

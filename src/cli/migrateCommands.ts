@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Runtime } from '../runtime';
+import type { CatalogRuntime } from '../runtime';
 import { migrateFleet, type FleetResult } from '../tenants/fleetMigration';
 import type { Command } from './commands';
 import { progressReporter } from './progress';
@@ -23,7 +23,7 @@ export const migrateCommand: Command = {
   --concurrency N  tenants migrated at once (default TENANT_MIGRATION_CONCURRENCY)
 
 Exits 1 if any tenant failed; the others are migrated regardless.`,
-  async run(args: string[], runtime: Runtime) {
+  async run(args: string[], runtime: CatalogRuntime) {
     const { values } = parseArgs({
       args,
       options: { verify: { type: 'boolean' }, concurrency: { type: 'string' } },
@@ -48,7 +48,7 @@ export const rollbackCommand: Command = {
 
 Rolls back one batch (the most recent migrate run) in the named tenant database, or in every
 ready tenant with --all. The next migrate brings them forward again.`,
-  async run(args: string[], runtime: Runtime) {
+  async run(args: string[], runtime: CatalogRuntime) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,

@@ -3,6 +3,7 @@ import { reconcileSignups } from '../signup/reconcile';
 import type { Command } from './commands';
 
 export const reconcileCommand: Command = {
+  auth0: true,
   summary: 'Finish or undo signups a crash or an outage interrupted',
   usage: `Usage: npm run tenants -- reconcile
 

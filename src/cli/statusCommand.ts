@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Runtime } from '../runtime';
+import type { CatalogRuntime } from '../runtime';
 import type { Command } from './commands';
 
 interface StatusRow {
@@ -31,7 +31,7 @@ export const statusCommand: Command = {
   usage: `Usage: npm run tenants -- status [--json]
 
   --json   print the rows as JSON instead of a table`,
-  async run(args: string[], runtime: Runtime) {
+  async run(args: string[], runtime: CatalogRuntime) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
     const rows: StatusRow[] = await runtime
       .catalog('catalog.schools')

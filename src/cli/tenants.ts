@@ -2,7 +2,7 @@ import 'dotenv/config';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { startRuntime } from '../runtime';
+import { startCatalogRuntime, startRuntime } from '../runtime';
 import { COMMANDS, printHelp, type Command } from './commands';
 
 /**
@@ -29,12 +29,12 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // Logs go to stderr so stdout stays the command's own output (tables, JSON).
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', pino.destination(2));
-  const runtime = await startRuntime(config, logger);
-  try {
-    return await command.run(args, runtime);
-  } finally {
-    await runtime.close();
+  if (command.auth0) {
+    const runtime = await startRuntime(config, logger);
+    return command.run(args, runtime).finally(() => runtime.close());
   }
+  const runtime = await startCatalogRuntime(config, logger);
+  return command.run(args, runtime).finally(() => runtime.close());
 }
 
 main(process.argv.slice(2)).then(
