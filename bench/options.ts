@@ -15,8 +15,10 @@ export interface BenchOptions {
   warmupConcurrentSignups: number;
   /** Sequential signups before measuring, after the concurrent ones. */
   warmupSignups: number;
-  /** Sequential signups measured; warm-up + these = the first RSS checkpoint. */
+  /** Sequential signups measured at rest; warm-up + these = the first RSS checkpoint. */
   sequentialSignups: number;
+  /** Sequential signups back to back (no pause: the spares' refilling competes with them). */
+  backToBackSignups: number;
   /** Bare CREATE DATABASE samples, sequential (after a few warm-up creates). */
   bareSamples: number;
   concurrentClients: number;
@@ -73,6 +75,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     warmupSignups: quick ? 3 : 5,
     // Warm-up + sequential = the first RSS checkpoint (30 or 100 signups).
     sequentialSignups: quick ? 17 : 55,
+    backToBackSignups: quick ? 10 : 40,
     bareSamples: quick ? 8 : 25,
     concurrentClients: 20,
     concurrentSignups: quick ? 60 : 200,
