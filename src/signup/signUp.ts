@@ -114,6 +114,7 @@ export async function signUp(
       },
       database: tenants.promotion(school.id, school.dbName),
     });
+    if (!prepared.value.warm) tenants.warmLater(school.dbName);
     logger.info({ userId: user.user_id }, 'school signed up');
     return {
       userId: user.user_id,

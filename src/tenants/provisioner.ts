@@ -9,6 +9,7 @@ import {
   ownDatabases,
   ownSpares,
   renameDatabase,
+  warmDatabase,
 } from './tenantDatabases';
 import { ownershipFor } from './ownership';
 import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
@@ -28,9 +29,15 @@ export interface TenantProvisioner {
   readonly latestVersion: string;
   /**
    * Makes the signup's staging database at the latest version: a spare renamed, else a
-   * template clone, else created and migrated.
+   * template clone, else created and migrated. `warm`: it has had its first session already
+   * (see warmLater).
    */
-  prepare(signupId: string): Promise<{ version: string }>;
+  prepare(signupId: string): Promise<{ version: string; warm: boolean }>;
+  /**
+   * Opens a first session in a new tenant database in the background (warmDatabase), so
+   * the first fleet migration does not pay for building its caches. close() waits for it.
+   */
+  warmLater(dbName: string): void;
   /**
    * Keeps `size` spare template clones ready from now on (sparePool.ts); needs the owner
    * key. Call once the template has been refreshed.
@@ -44,7 +51,7 @@ export interface TenantProvisioner {
   ownSpares(): Promise<{ dbName: string; ownerKey: number }[]>;
   /** Drops a spare database (the reconciler's, for servers that are gone). */
   dropSpare(dbName: string): Promise<void>;
-  /** Drops the spares this process holds; call before closing `admin`. */
+  /** Drops the spares this process holds and waits for warm-ups; call before closing `admin`. */
   close(): Promise<void>;
   /** Creates or refreshes the template database; false if that failed (signups fall back). */
   refreshTemplate(): Promise<boolean>;
@@ -124,6 +131,12 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   };
 
   let spares: SparePool | undefined;
+  const warming = new Set<Promise<void>>();
+  const warm = (dbName: string) =>
+    warmDatabase(serverUrl, dbName).catch((error: unknown) => {
+      // Only a cache left cold: the first migration builds it instead.
+      logger.debug({ err: error, dbName }, 'warming a tenant database failed');
+    });
 
   /** A spare renamed to `staging`; false when there is none (or it could not be renamed). */
   const takeSpare = async (staging: string): Promise<boolean> => {
@@ -147,7 +160,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     async prepare(signupId) {
       const staging = ownership.stagingName(signupId);
       assertTenantDbName(staging, reservedNames, { allowStaging: true });
-      if (await takeSpare(staging)) return { version: latestVersion };
+      if (await takeSpare(staging)) return { version: latestVersion, warm: true };
       let cloned: boolean;
       try {
         cloned = await tryClone(staging);
@@ -155,9 +168,10 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
       } catch (error) {
         throw failure('create database', error);
       }
-      if (cloned) return { version: latestVersion };
+      if (cloned) return { version: latestVersion, warm: false };
       try {
-        return { version: await migrateTenant(serverUrl, staging, migrationsDir) };
+        // Migrating opened sessions in it: warm already.
+        return { version: await migrateTenant(serverUrl, staging, migrationsDir), warm: true };
       } catch (error) {
         throw failure('migrate', error);
       }
@@ -169,7 +183,11 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
       spares = createSparePool({
         size,
         nameFor: () => ownership.spareName(ownerKey),
-        create: (name) => cloneTemplate(admin, template, name, latestVersion),
+        create: async (name) => {
+          if (!(await cloneTemplate(admin, template, name, latestVersion))) return false;
+          await warm(name);
+          return true;
+        },
         drop: (name) => dropDatabase(admin, name, reservedNames),
         logger,
       });
@@ -179,7 +197,14 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     sparesIdle: async () => spares?.idle(),
     ownSpares: () => ownSpares(admin, ownership),
     dropSpare: (dbName) => dropDatabase(admin, dbName, reservedNames),
-    close: async () => spares?.close(),
+    warmLater(dbName) {
+      const done: Promise<void> = warm(dbName).finally(() => warming.delete(done));
+      warming.add(done);
+    },
+    async close() {
+      await spares?.close();
+      await Promise.all(warming);
+    },
     async refreshTemplate() {
       if (!useTemplate) return false;
       try {

@@ -144,6 +144,36 @@ test('closing the server drops its spares', async () => {
   expect(await databaseExists(svc.admin, names[0]!)).toBe(false);
 });
 
+/** Sessions PostgreSQL has counted in the database (pg_stat_database, by OID: survives renames). */
+async function sessionsIn(dbName: string, atLeast: number): Promise<number> {
+  let sessions = 0;
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+    const { rows } = await svc.admin.raw<{ rows: { sessions: string }[] }>(
+      'SELECT sessions FROM pg_stat_database WHERE datname = ?',
+      [dbName],
+    );
+    sessions = Number(rows[0]?.sessions ?? 0);
+    if (sessions >= atLeast) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return sessions;
+}
+
+test('a new tenant has had its first session before anyone needs it, from a spare or from its own clone', async () => {
+  const fromSpare = signup();
+  expect((await request(svc.app).post('/users').send(fromSpare.body)).status).toBe(201);
+  expect(await sessionsIn(fromSpare.dbName, 1)).toBeGreaterThanOrEqual(1);
+
+  const noSpares = await startTestService({ env: { TENANT_SPARE_DATABASES: '0' } });
+  const ownClone = signup();
+  try {
+    expect((await request(noSpares.app).post('/users').send(ownClone.body)).status).toBe(201);
+    expect(await sessionsIn(ownClone.dbName, 1)).toBeGreaterThanOrEqual(1);
+  } finally {
+    await noSpares.close();
+  }
+});
+
 describe('a server killed with -9', () => {
   let emulator: Auth0Emulator;
   const catalogDb = `test_catalog_${uniqueSuffix()}`;
