@@ -86,6 +86,8 @@ export interface SchoolsRepository {
 
 export interface SignupCompletion {
   migrationVersion: string;
+  /** Fingerprint of the tenant migrations it was made with (TenantSchema). */
+  migrationSet: string;
   user: { userId: string; email: string; connection: string; schoolName: string };
   /** From the provisioner: names already checked against the naming rule. */
   database: { staging: string; dbName: string; marker: string };
@@ -110,7 +112,7 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
         throw error;
       }
     },
-    async completeSignup(id, { migrationVersion, user, database }) {
+    async completeSignup(id, { migrationVersion, migrationSet, user, database }) {
       const event = userNewEvent({
         userId: user.userId,
         email: user.email,
@@ -119,12 +121,13 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
       });
       for (let attempt = 1; ; attempt++) {
         try {
-          await db.raw('SELECT catalog.complete_signup(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+          await db.raw('SELECT catalog.complete_signup(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
             id,
             database.staging,
             database.dbName,
             database.marker,
             migrationVersion,
+            migrationSet,
             user.userId,
             user.email,
             user.connection,

@@ -7,6 +7,7 @@ interface StatusRow {
   db_name: string;
   server: string;
   migration_version: string | null;
+  migration_set: string | null;
   status: string;
   last_error: string | null;
 }
@@ -36,8 +37,21 @@ export const statusCommand: Command = {
     const rows: StatusRow[] = await runtime
       .catalog('catalog.schools')
       .orderBy('name')
-      .select('name', 'db_name', 'server', 'migration_version', 'status', 'last_error');
-    const latest = runtime.tenants.latestVersion;
+      .select(
+        'name',
+        'db_name',
+        'server',
+        'migration_version',
+        'migration_set',
+        'status',
+        'last_error',
+      );
+    const { schema } = runtime.tenants;
+    const latest = schema.version;
+    // Behind: not at this release's schema, by version or by migration set (a migration
+    // merged with an older timestamp leaves the version as it was).
+    const isBehind = (r: StatusRow) =>
+      r.status === 'ready' && (r.migration_version !== latest || r.migration_set !== schema.set);
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify({ latestVersion: latest, schools: rows }, null, 2)}\n`,
@@ -51,9 +65,7 @@ export const statusCommand: Command = {
               count(*) FILTER (WHERE notified_at IS NULL)::int AS unnotified
        FROM catalog.outbox`,
     );
-    const behind = rows.filter(
-      (r) => r.status === 'ready' && r.migration_version !== latest,
-    ).length;
+    const behind = rows.filter(isBehind).length;
     const unfinished = rows.filter((r) => r.status !== 'ready').length;
     process.stdout.write(
       `latest tenant version ${latest}; ${rows.length} schools, ${behind} behind, ${unfinished} unfinished signups; ` +
@@ -66,7 +78,7 @@ export const statusCommand: Command = {
       r.db_name,
       r.server,
       r.migration_version ?? '-',
-      r.status === 'ready' && r.migration_version !== latest ? 'behind' : r.status,
+      isBehind(r) ? 'behind' : r.status,
       clip((r.last_error ?? '').replace(/\s+/g, ' '), 60),
     ]);
     process.stdout.write(`${table([header, ...body])}\n`);

@@ -106,6 +106,7 @@ export async function signUp(
     });
     await schools.completeSignup(school.id, {
       migrationVersion: prepared.value.version,
+      migrationSet: tenants.schema.set,
       user: {
         userId: user.user_id,
         email: user.email,

@@ -5,8 +5,9 @@ import type { MigrationDirection } from './tenantMigrator';
 
 /**
  * Migrates every `ready` tenant (the deploy-time job). Fast when there is nothing to do:
- * tenants whose recorded version is already the latest are recognised from the catalog
- * alone, without a connection each (`verify` checks every database for real). Bounded
+ * tenants whose recorded schema (version and migration-set fingerprint, TenantSchema) is
+ * this release's are recognised from the catalog alone, without a connection each
+ * (`verify` checks every database for real). Bounded
  * concurrency, one connection per tenant at a time, closed as soon as it is done. A tenant
  * that fails is recorded in the catalog and the run goes on.
  */
@@ -15,6 +16,7 @@ export interface FleetTarget {
   id: string;
   dbName: string;
   migrationVersion: string | null;
+  migrationSet: string | null;
 }
 
 export interface FleetResult {
@@ -43,7 +45,12 @@ async function targets(catalog: Knex, only?: string[]): Promise<FleetTarget[]> {
   const query = catalog('catalog.schools')
     .where({ status: 'ready' })
     .orderBy('db_name')
-    .select('id', 'db_name as dbName', 'migration_version as migrationVersion');
+    .select(
+      'id',
+      'db_name as dbName',
+      'migration_version as migrationVersion',
+      'migration_set as migrationSet',
+    );
   if (only) void query.whereIn('db_name', only);
   return (await query) as FleetTarget[];
 }
@@ -60,8 +67,10 @@ async function targets(catalog: Knex, only?: string[]): Promise<FleetTarget[]> {
 class VersionRecorder {
   private pending: { id: string; version: string }[] = [];
 
+  /** `set`: the migration-set fingerprint the tenants reached (null after a rollback). */
   constructor(
     private readonly catalog: Knex,
+    private readonly set: string | null,
     private readonly batchSize = 100,
   ) {}
 
@@ -76,10 +85,11 @@ class VersionRecorder {
     if (batch.length === 0) return;
     await this.catalog.raw(
       `UPDATE catalog.schools s
-          SET migration_version = v.version, migrated_at = now(), last_error = NULL, last_error_at = NULL
+          SET migration_version = v.version, migration_set = ?, migrated_at = now(),
+              last_error = NULL, last_error_at = NULL
          FROM unnest(?::uuid[], ?::text[]) AS v(id, version)
         WHERE s.id = v.id`,
-      [batch.map((b) => b.id), batch.map((b) => b.version)],
+      [this.set, batch.map((b) => b.id), batch.map((b) => b.version)],
     );
   }
 }
@@ -88,9 +98,10 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
   const { catalog, tenants, logger, verify = false, direction = 'latest' } = opts;
   const started = Date.now();
   const all = await targets(catalog, opts.only);
-  const latest = tenants.latestVersion;
-  const todo =
-    verify || direction === 'rollback' ? all : all.filter((t) => t.migrationVersion !== latest);
+  const { schema } = tenants;
+  const current = (t: FleetTarget) =>
+    t.migrationVersion === schema.version && t.migrationSet === schema.set;
+  const todo = verify || direction === 'rollback' ? all : all.filter((t) => !current(t));
   const result: FleetResult = {
     total: all.length,
     upToDate: all.length - todo.length,
@@ -100,7 +111,7 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
     elapsedMs: 0,
   };
 
-  const recorder = new VersionRecorder(catalog);
+  const recorder = new VersionRecorder(catalog, direction === 'latest' ? schema.set : null);
   let next = 0;
   let open = 0;
   let done = 0;
@@ -112,7 +123,10 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
       try {
         const version = await tenants.migrate(tenant.dbName, direction);
         await recorder.record(tenant.id, version);
-        if (version !== tenant.migrationVersion || verify) result.migrated.push(tenant.dbName);
+        // Counted as migrated when its recorded schema moves (or under --verify, which
+        // checked it for real); a row from before set fingerprints counts once.
+        if (version !== tenant.migrationVersion || !current(tenant) || verify)
+          result.migrated.push(tenant.dbName);
       } catch (error) {
         const message = (error as { causeMessage?: string }).causeMessage ?? String(error);
         result.failed.push({ dbName: tenant.dbName, error: message });

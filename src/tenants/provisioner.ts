@@ -14,7 +14,7 @@ import {
 import { ownershipFor } from './ownership';
 import { cloneTemplate, DEFAULT_TEMPLATE_DB, ensureTemplate } from './templateDatabase';
 import { migrateToLatestFast } from './fastTenantMigration';
-import { loadTenantMigrationSet } from './tenantMigrationSet';
+import { loadTenantMigrationSet, type TenantSchema } from './tenantMigrationSet';
 import { migrateTenant, type MigrationDirection } from './tenantMigrator';
 import { createSparePool, type SparePool, type SpareStats } from './sparePool';
 import { withDatabase } from '../db/databaseUrl';
@@ -27,6 +27,8 @@ export interface TenantProvisioner {
   exists(dbName: string): Promise<boolean>;
   /** The version every tenant should be at (newest tenant migration). */
   readonly latestVersion: string;
+  /** That version with the fingerprint of the whole migration set (see TenantSchema). */
+  readonly schema: TenantSchema;
   /**
    * Makes the signup's staging database at the latest version: a spare renamed, else a
    * template clone, else created and migrated. `warm`: it has had its first session already
@@ -108,6 +110,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   // Read once: this process provisions and migrates to the release it started with.
   const migrations = loadTenantMigrationSet(migrationsDir);
   const latestVersion = migrations.latest;
+  const { schema } = migrations;
 
   /** The fleet's path: one transaction per tenant; knex's migrator where that cannot serve. */
   const migrateToLatest = async (dbName: string): Promise<string> => {
@@ -120,7 +123,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   const tryClone = async (staging: string): Promise<boolean> => {
     if (!useTemplate) return false;
     try {
-      return await cloneTemplate(admin, template, staging, latestVersion);
+      return await cloneTemplate(admin, template, staging, schema);
     } catch (error) {
       logger.warn(
         { err: error },
@@ -156,6 +159,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   return {
     reservedNames,
     latestVersion,
+    schema,
     exists: (dbName) => databaseExists(admin, dbName),
     async prepare(signupId) {
       const staging = ownership.stagingName(signupId);
@@ -184,7 +188,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
         size,
         nameFor: () => ownership.spareName(ownerKey),
         create: async (name) => {
-          if (!(await cloneTemplate(admin, template, name, latestVersion))) return false;
+          if (!(await cloneTemplate(admin, template, name, schema))) return false;
           await warm(name);
           return true;
         },
@@ -212,7 +216,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
           admin,
           serverUrl,
           template,
-          latest: latestVersion,
+          latest: schema,
           migrationsDir,
           logger,
         });

@@ -1,6 +1,7 @@
 import { withAdvisoryLock, type Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
 import { databaseComment } from './tenantDatabases';
+import type { TenantSchema } from './tenantMigrationSet';
 import { migrateTenant } from './tenantMigrator';
 
 /**
@@ -17,43 +18,55 @@ import { migrateTenant } from './tenantMigrator';
 export const DEFAULT_TEMPLATE_DB = 'tenant_template';
 /** Catalog-database advisory lock: shared by clones, exclusive for a refresh. */
 export const TEMPLATE_LOCK_KEY = 7_302_114_553;
-/** COMMENT takes no bind parameters: the version must be digits only. */
-const markerFor = (version: string) => {
+/**
+ * The template's marker: the schema it is at (version and migration-set fingerprint).
+ * COMMENT takes no bind parameters, so both must be what TenantSchema promises.
+ */
+export function templateMarker({ version, set }: TenantSchema): string {
   if (!/^\d+$/.test(version)) throw new Error(`Unexpected tenant migration version ${version}`);
-  return `tenant-template version=${version}`;
-};
-
-/** The template's version from its marker; undefined when there is no template. */
-async function templateVersion(
-  admin: Knex,
-  template: string,
-  connection?: unknown,
-): Promise<string | undefined | null> {
-  const comment = await databaseComment(admin, template, connection);
-  if (comment === undefined) return undefined;
-  return /^tenant-template version=(\d+)$/.exec(comment ?? '')?.[1] ?? null;
+  if (!/^[0-9a-f]{16}$/.test(set)) throw new Error(`Unexpected tenant migration set ${set}`);
+  return `tenant-template version=${version} set=${set}`;
 }
 
 /**
+ * The template's schema from its marker: undefined when there is no template, null when it
+ * carries no marker we can read. Markers from before set fingerprints have no `set`.
+ */
+async function templateSchema(
+  admin: Knex,
+  template: string,
+  connection?: unknown,
+): Promise<{ version: string; set?: string } | undefined | null> {
+  const comment = await databaseComment(admin, template, connection);
+  if (comment === undefined) return undefined;
+  const match = /^tenant-template version=(\d+)(?: set=([0-9a-f]{16}))?$/.exec(comment ?? '');
+  return match ? { version: match[1]!, set: match[2] } : null;
+}
+
+const sameSchema = (a: { version: string; set?: string } | null | undefined, b: TenantSchema) =>
+  a?.version === b.version && a.set === b.set;
+
+/**
  * Makes sure the template exists and is at `latest`; creates or migrates it otherwise. Safe
- * to call from several processes at once. A template already *newer* than `latest` (a newer
+ * to call from several processes at once. A template already at a *newer* version (a newer
  * release is rolling out) is left alone; this process's signups then create and migrate.
  */
 export async function ensureTemplate(opts: {
   admin: Knex;
   serverUrl: string;
   template: string;
-  latest: string;
+  latest: TenantSchema;
   migrationsDir?: string;
   logger: Logger;
 }): Promise<void> {
   const { admin, serverUrl, template, latest, migrationsDir, logger } = opts;
-  const currentOrNewer = (v: string | null | undefined) => typeof v === 'string' && v >= latest;
-  if (currentOrNewer(await templateVersion(admin, template))) return;
+  const currentOrNewer = (s: { version: string; set?: string } | null | undefined) =>
+    sameSchema(s, latest) || (s != null && s.version > latest.version);
+  if (currentOrNewer(await templateSchema(admin, template))) return;
   await withAdvisoryLock(admin, TEMPLATE_LOCK_KEY, async () => {
-    const version = await templateVersion(admin, template);
-    if (currentOrNewer(version)) return; // another process refreshed it while we waited
-    if (version === undefined) {
+    const schema = await templateSchema(admin, template);
+    if (currentOrNewer(schema)) return; // another process refreshed it while we waited
+    if (schema === undefined) {
       await admin.raw('CREATE DATABASE ??', [template]);
     } else {
       await admin.raw('ALTER DATABASE ?? WITH ALLOW_CONNECTIONS true', [template]);
@@ -70,20 +83,23 @@ export async function ensureTemplate(opts: {
         [template],
       );
     }
-    await admin.raw(`COMMENT ON DATABASE ?? IS '${markerFor(reached)}'`, [template]);
+    // knex's migrate.latest ran every migration of the set: the template is at `latest`.
+    if (reached !== latest.version)
+      throw new Error(`the template reached ${reached}, not ${latest.version}`);
+    await admin.raw(`COMMENT ON DATABASE ?? IS '${templateMarker(latest)}'`, [template]);
     logger.info({ template, version: reached }, 'tenant template database refreshed');
   });
 }
 
 /**
  * Clones the template into `name`. Resolves false (the caller then creates and migrates)
- * when the template is missing or not exactly at `latest`.
+ * when the template is missing or not exactly at `latest` (version and migration set).
  */
 export async function cloneTemplate(
   admin: Knex,
   template: string,
   name: string,
-  latest: string,
+  latest: TenantSchema,
 ): Promise<boolean> {
   // One connection for the lock, the version check and the CREATE: a clone that needed a
   // second one while holding the first could deadlock a pool full of clones. The check is a
@@ -93,7 +109,7 @@ export async function cloneTemplate(
     admin,
     TEMPLATE_LOCK_KEY,
     async (conn) => {
-      if ((await templateVersion(admin, template, conn)) !== latest) return false;
+      if (!sameSchema(await templateSchema(admin, template, conn), latest)) return false;
       await admin.raw('CREATE DATABASE ?? TEMPLATE ??', [name, template]).connection(conn);
       return true;
     },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from '../db/knexFactory';
@@ -18,12 +19,25 @@ export interface TenantMigration {
   config?: { transaction?: boolean };
 }
 
+/**
+ * Where a tenant's schema stands: the newest migration's version, and a fingerprint of the
+ * whole set of migrations. The version alone is not enough: a migration merged from an
+ * older branch has an older timestamp than the newest one, and knex applies it all the same.
+ */
+export interface TenantSchema {
+  version: string;
+  /** 16 hex characters: a SHA-256 of the sorted migration names. */
+  set: string;
+}
+
 export interface TenantMigrationSet {
   directory: string;
   /** File names in the order knex applies them. */
   names: readonly string[];
   /** The version every tenant should be at: the newest migration's timestamp prefix. */
   latest: string;
+  /** `latest` with the set's fingerprint: what a tenant at this release's schema has. */
+  schema: TenantSchema;
   /** Loads (requires) one migration, once. */
   load(name: string): TenantMigration;
 }
@@ -43,6 +57,14 @@ export function newestVersion(names: Iterable<string>): string {
   return newest ?? 'none';
 }
 
+/** The fingerprint of a set of migration names (see TenantSchema). */
+export function migrationSetId(names: readonly string[]): string {
+  return createHash('sha256')
+    .update([...names].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+}
+
 export function loadTenantMigrationSet(directory?: string): TenantMigrationSet {
   const dir = tenantMigrations(directory).directory as string;
   // knex's default: .ts/.js files sorted by name (.d.ts excluded).
@@ -57,6 +79,7 @@ export function loadTenantMigrationSet(directory?: string): TenantMigrationSet {
     directory: dir,
     names,
     latest: newestVersion(names),
+    schema: { version: newestVersion(names), set: migrationSetId(names) },
     load(name) {
       let migration = loaded.get(name);
       if (!migration) {

@@ -1,12 +1,21 @@
 import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, type Knex } from '../../src/db/knexFactory';
-import { cloneTemplate, TEMPLATE_LOCK_KEY } from '../../src/tenants/templateDatabase';
+import {
+  cloneTemplate,
+  TEMPLATE_LOCK_KEY,
+  templateMarker,
+} from '../../src/tenants/templateDatabase';
 import { serverUrl, uniqueSuffix } from '../helpers/testService';
 
 /**
  * Cloning against a template refresh in progress (another release's server starting): the
  * clone waits for the refresh's lock, then must judge the template as the refresh left it.
  */
+
+const v2026 = { version: '20260101000000', set: '0123456789abcdef' };
+const v2027 = { version: '20270101000000', set: 'fedcba9876543210' };
+const mark = (template: string, schema: typeof v2026) =>
+  admin.raw(`COMMENT ON DATABASE ?? IS '${templateMarker(schema)}'`, [template]);
 
 let admin: Knex;
 let locker: Knex;
@@ -27,14 +36,14 @@ test('a clone that waited for a template refresh sees the refreshed version, and
   const clone = `test_clone_${uniqueSuffix()}`;
   created.push(template, clone);
   await admin.raw('CREATE DATABASE ??', [template]);
-  await admin.raw(`COMMENT ON DATABASE ?? IS 'tenant-template version=20260101000000'`, [template]);
+  await mark(template, v2026);
 
   // A refresh holds the template lock exclusively...
   await locker.raw('SELECT pg_advisory_lock(?)', [TEMPLATE_LOCK_KEY]);
-  const cloning = cloneTemplate(admin, template, clone, '20260101000000');
+  const cloning = cloneTemplate(admin, template, clone, v2026);
   await new Promise((resolve) => setTimeout(resolve, 300));
   // ...moves the template to a newer release's version, and lets go.
-  await admin.raw(`COMMENT ON DATABASE ?? IS 'tenant-template version=20270101000000'`, [template]);
+  await mark(template, v2027);
   await locker.raw('SELECT pg_advisory_unlock(?)', [TEMPLATE_LOCK_KEY]);
 
   await expect(cloning).resolves.toBe(false);
@@ -47,9 +56,22 @@ test('with the template at its version and no refresh running, the clone is made
   const clone = `test_clone_${uniqueSuffix()}`;
   created.push(template, clone);
   await admin.raw('CREATE DATABASE ??', [template]);
-  await admin.raw(`COMMENT ON DATABASE ?? IS 'tenant-template version=20260101000000'`, [template]);
+  await mark(template, v2026);
 
-  await expect(cloneTemplate(admin, template, clone, '20260101000000')).resolves.toBe(true);
+  await expect(cloneTemplate(admin, template, clone, v2026)).resolves.toBe(true);
   const rows = (await admin('pg_database').where({ datname: clone })) as unknown[];
   expect(rows).toHaveLength(1);
+});
+
+test('a template at the same version but made from another set of migrations is not cloned', async () => {
+  const template = `test_tpl_${uniqueSuffix()}`;
+  const clone = `test_clone_${uniqueSuffix()}`;
+  created.push(template, clone);
+  await admin.raw('CREATE DATABASE ??', [template]);
+  // A migration with an older timestamp was merged since: same newest version, another set.
+  await mark(template, { ...v2026, set: 'aaaaaaaaaaaaaaaa' });
+
+  await expect(cloneTemplate(admin, template, clone, v2026)).resolves.toBe(false);
+  const rows = (await admin('pg_database').where({ datname: clone })) as unknown[];
+  expect(rows).toHaveLength(0);
 });

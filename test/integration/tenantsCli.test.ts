@@ -116,6 +116,47 @@ test('migrate after a new tenant migration brings every tenant to it, within the
   expect(versions).toEqual([{ migration_version: name.split('_')[0] }]);
 });
 
+test('a migration merged with an older timestamp than the newest reaches every tenant, the template and new signups', async () => {
+  // Older than the newest shipped so far: the newest version does not change.
+  const name = '29990101000000_cli_merged_late';
+  await writeFile(
+    path.join(migrationsDir, `${name}.js`),
+    "exports.up = (k) => k.schema.createTable('cli_merged_late', (t) => t.increments());\n" +
+      "exports.down = (k) => k.schema.dropTable('cli_merged_late');\n",
+  );
+
+  const status = await runTenantsCli(['status'], env);
+  expect(status.stdout).toMatch(/6 schools, 6 behind/);
+  const res = await runTenantsCli(['migrate'], env);
+
+  expect(res.code).toBe(0);
+  expect(res.stdout).toMatch(/6 tenants: 0 already up to date, 6 migrated, 0 failed/);
+  for (const s of live()) expect(await appliedIn(s.dbName)).toContain(`${name}.js`);
+  expect((await runTenantsCli(['migrate'], env)).stdout).toMatch(/6 already up to date/);
+  expect((await runTenantsCli(['status'], env)).stdout).toMatch(/6 schools, 0 behind/);
+
+  // A server of this release clones the refreshed template: its new tenant has it too.
+  const server = await startServerProcess(env);
+  try {
+    const id = uniqueSuffix();
+    const res2 = await request(server.url)
+      .post('/users')
+      .send({
+        email: `late.${id}@school.test`,
+        password: 'Sup3r-secret',
+        schoolName: `Cli Late ${id}`,
+      })
+      .expect(201);
+    const dbName = res2.body.school.dbName as string;
+    expect(await appliedIn(dbName)).toContain(`${name}.js`);
+    expect((await runTenantsCli(['migrate'], env)).stdout).toMatch(/7 already up to date/);
+    // The other tests count six schools.
+    expect((await runTenantsCli(['delete', dbName, '--yes'], env)).code).toBe(0);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('two migrate runs started together both succeed and apply each migration once per tenant', async () => {
   const name = await addMigration();
   const [a, b] = await Promise.all([
