@@ -1,10 +1,13 @@
 import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, type Knex } from '../../src/db/knexFactory';
+import { createLogger } from '../../src/logger';
 import {
   cloneTemplate,
+  ensureTemplate,
   TEMPLATE_LOCK_KEY,
   templateMarker,
 } from '../../src/tenants/templateDatabase';
+import { loadTenantMigrationSet } from '../../src/tenants/tenantMigrationSet';
 import { serverUrl, uniqueSuffix } from '../helpers/testService';
 
 /**
@@ -74,4 +77,26 @@ test('a template at the same version but made from another set of migrations is 
   await expect(cloneTemplate(admin, template, clone, v2026)).resolves.toBe(false);
   const rows = (await admin('pg_database').where({ datname: clone })) as unknown[];
   expect(rows).toHaveLength(0);
+});
+
+test('a refreshed template is frozen, so its clones inherit rows that never need freezing', async () => {
+  const template = `test_tpl_${uniqueSuffix()}`;
+  created.push(template);
+
+  await ensureTemplate({
+    admin,
+    serverUrl: serverUrl(),
+    template,
+    latest: loadTenantMigrationSet().schema,
+    logger: createLogger('silent'),
+  });
+
+  // Created from template1, it starts with template1's datfrozenxid; frozen, it moves on.
+  const { rows } = await admin.raw<{ rows: { template: string; template1: string }[] }>(
+    `SELECT age(d.datfrozenxid) AS template,
+            (SELECT age(datfrozenxid) FROM pg_database WHERE datname = 'template1') AS template1
+       FROM pg_database d WHERE d.datname = ?`,
+    [template],
+  );
+  expect(Number(rows[0]!.template)).toBeLessThan(Number(rows[0]!.template1));
 });
