@@ -9,6 +9,7 @@ import {
   ownDatabases,
   ownSpares,
   renameDatabase,
+  sessionsGone,
   warmDatabase,
 } from './tenantDatabases';
 import { ownershipFor } from './ownership';
@@ -190,6 +191,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
         create: async (name) => {
           if (!(await cloneTemplate(admin, template, name, schema))) return false;
           await warm(name);
+          await sessionsGone(admin, name);
           return true;
         },
         drop: (name) => dropDatabase(admin, name, reservedNames),

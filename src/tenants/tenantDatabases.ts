@@ -122,6 +122,19 @@ export async function warmDatabase(serverUrl: string, dbName: string): Promise<v
   await client.end();
 }
 
+/**
+ * Resolves once no session is left in the database (or after `ms`). A closed connection's
+ * backend takes a moment to exit, and a rename meanwhile fails; a spare waits here, in the
+ * background, rather than the signup that takes it.
+ */
+export async function sessionsGone(admin: Knex, dbName: string, ms = 2000): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline;) {
+    const row: unknown = await admin('pg_stat_activity').where({ datname: dbName }).first('pid');
+    if (row === undefined) return;
+    await sleep(2);
+  }
+}
+
 /** Drops a tenant or staging database, disconnecting any session still in it (PG 13+). */
 export async function dropDatabase(
   admin: Knex,
