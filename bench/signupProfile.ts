@@ -77,12 +77,13 @@ export async function profileSignup(
   const clones: number[] = [];
   try {
     for (let i = 0; i < samples; i++) {
+      // At rest, like the measured signups (the phase before may have drained the spares).
+      await sparesIdle();
       const outcome = await driver.signUp();
       if (outcome.status === 201) totals.push(outcome.ms);
       // Alone means alone: not beside the spare database the signup's taking set making.
       await sparesIdle();
       clones.push(await cloneOnce(env, i));
-      await sparesIdle();
     }
   } finally {
     for (const restore of undo) restore();

@@ -97,7 +97,13 @@ export async function renameDatabase(admin: Knex, from: string, to: string): Pro
   assertTenantDbName(to, new Set(), { allowStaging: true });
   for (let attempt = 1; ; attempt++) {
     try {
-      await admin.raw('ALTER DATABASE ?? RENAME TO ??', [from, to]);
+      // Its commit need not wait for the disk: nothing is promised on it, and the signup's
+      // own synchronous commit later flushes it with everything before it (WAL is ordered).
+      // One message, one implicit transaction, for SET LOCAL to cover the rename.
+      await admin.raw('SET LOCAL synchronous_commit = off; ALTER DATABASE ?? RENAME TO ??', [
+        from,
+        to,
+      ]);
       return;
     } catch (error) {
       if (pgErrorCode(error) !== '55006' || attempt >= 5) throw error;
