@@ -46,7 +46,7 @@ export async function measureSignups(
   // rate. Back to back, the spares' refilling competes with the next signup: that is
   // throughput, measured by the concurrent phase below, and reported separately here.
   say(
-    `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, then ${o.sequentialSignups} sequential at rest with ${o.bareSamples} bare CREATE DATABASEs between them, then ${o.backToBackSignups} back to back`,
+    `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, then ${o.sequentialSignups} sequential at rest with ${o.bareSamples} bare CREATE DATABASEs between them, ${o.burstBeforeFirstReading} concurrent before the first RSS reading, then ${o.backToBackSignups} back to back`,
   );
   const { tenants } = env.service;
   const bare = await BareCreates.open(env.adminUrl, env.runId);
@@ -71,6 +71,7 @@ export async function measureSignups(
     await bare.close();
   }
   const bareSequential = summarize(bareMs);
+  await driver.concurrent(o.burstBeforeFirstReading, o.concurrentClients);
   const first = await rssCheckpoint(driver);
 
   await tenants.sparesIdle();
