@@ -46,7 +46,7 @@ export async function measureSignups(
   // rate. Back to back, the spares' refilling competes with the next signup: that is
   // throughput, measured by the concurrent phase below, and reported separately here.
   say(
-    `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, then ${o.sequentialSignups} sequential at rest with ${o.bareSamples} bare CREATE DATABASEs between them, ${o.burstBeforeFirstReading} concurrent before the first RSS reading, then ${o.backToBackSignups} back to back`,
+    `${o.warmupSignups} warm-up signups, then ${o.sequentialSignups} sequential at rest with ${o.bareSamples} bare CREATE DATABASEs between them, ${o.burstBeforeFirstReading} concurrent before the first RSS reading, then ${o.backToBackSignups} back to back`,
   );
   const { tenants } = env.service;
   const bare = await BareCreates.open(env.adminUrl, env.runId);
@@ -55,7 +55,6 @@ export async function measureSignups(
   let sequentialSpares: SpareUse;
   try {
     for (let i = 0; i < 3; i++) await bare.sample();
-    await driver.concurrent(o.warmupConcurrentSignups, o.concurrentClients);
     await driver.sequential(o.warmupSignups);
     const every = Math.max(1, Math.floor(o.sequentialSignups / o.bareSamples));
     const before = tenants.spareStats();
@@ -113,7 +112,7 @@ export async function measureSignups(
       concurrent: { before: bareBefore, after: bareAfter, perSecond: barePerSecond },
     },
     signup: {
-      warmup: o.warmupConcurrentSignups + o.warmupSignups,
+      warmup: o.warmupSignups,
       sequential: sequential.latency,
       sequentialSpares: { ...sequentialSpares, kept: env.config.tenantSpareDatabases },
       backToBack: backToBack.latency,

@@ -6,12 +6,7 @@ export interface BenchOptions {
   quick: boolean;
   /** Tenants that exist when migrate-all is measured (created by real signups). */
   tenants: number;
-  /**
-   * Signups from `concurrentClients` clients before anything is measured: pools, JIT and
-   * the token cache reach the state later phases run in.
-   */
-  warmupConcurrentSignups: number;
-  /** Sequential signups before measuring, after the concurrent ones. */
+  /** Sequential signups before measuring (pools, token cache, JIT). */
   warmupSignups: number;
   /** Sequential signups measured at rest. */
   sequentialSignups: number;
@@ -20,7 +15,8 @@ export interface BenchOptions {
    * above plus these = that reading (100). RSS follows V8's committed heap, which V8 grows
    * under concurrent load and gives back in quiet moments (the at-rest phase has many): the
    * last reading comes after the concurrent fill, so the first must come after a burst too,
-   * or the two differ by ~30 MB with the same live data.
+   * or the two differ by ~30 MB with the same live data (20 signups were too few to regrow
+   * it on a slow disk; 40 are what the warm-up before the first reading always was).
    */
   burstBeforeFirstReading: number;
   /** Sequential signups back to back (no pause: the spares' refilling competes with them). */
@@ -77,9 +73,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   return {
     quick,
     tenants,
-    warmupConcurrentSignups: quick ? 5 : 20,
     warmupSignups: quick ? 3 : 5,
-    burstBeforeFirstReading: quick ? 5 : 20,
+    burstBeforeFirstReading: quick ? 10 : 40,
     // Warm-up + sequential = the first RSS checkpoint (30 or 100 signups).
     sequentialSignups: quick ? 17 : 55,
     backToBackSignups: quick ? 10 : 40,
