@@ -6,21 +6,23 @@ export interface BenchOptions {
   quick: boolean;
   /** Tenants that exist when migrate-all is measured (created by real signups). */
   tenants: number;
-  /** Sequential signups before measuring (pools, token cache, JIT). */
-  warmupSignups: number;
-  /** Sequential signups measured at rest. */
-  sequentialSignups: number;
   /**
-   * Signups from `concurrentClients` clients right before the first RSS reading; all of the
-   * above plus these = that reading (100). RSS follows V8's committed heap, which V8 grows
-   * under concurrent load and gives back in quiet moments (the at-rest phase has many): the
-   * last reading comes after the concurrent fill, so the first must come after a burst too,
-   * or the two differ by ~30 MB with the same live data (20 signups were too few to regrow
-   * it on a slow disk; 40 are what the warm-up before the first reading always was).
+   * Signups from `concurrentClients` clients first: pools, JIT, token cache and V8's heap
+   * sizing reach the state later phases run in. V8 grows its committed heap for concurrent
+   * load and gives it back in quiet moments, so RSS readings are only comparable when
+   * taken after the same kind of load: the last one follows the concurrent fill, the first
+   * one these signups (then the warm-up and the back-to-back signups, no pauses).
    */
-  burstBeforeFirstReading: number;
-  /** Sequential signups back to back (no pause: the spares' refilling competes with them). */
+  warmupConcurrentSignups: number;
+  /** Sequential signups after the concurrent ones, before anything is measured. */
+  warmupSignups: number;
+  /**
+   * Sequential signups back to back; warm-up + these = the first RSS reading (100). Reported:
+   * each waits for the spare the previous one set refilling.
+   */
   backToBackSignups: number;
+  /** Sequential signups measured at rest, after the first RSS reading. */
+  sequentialSignups: number;
   /** Bare CREATE DATABASE samples, sequential (after a few warm-up creates). */
   bareSamples: number;
   concurrentClients: number;
@@ -73,11 +75,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   return {
     quick,
     tenants,
+    warmupConcurrentSignups: quick ? 10 : 40,
     warmupSignups: quick ? 3 : 5,
-    burstBeforeFirstReading: quick ? 10 : 40,
     // Warm-up + sequential = the first RSS checkpoint (30 or 100 signups).
     sequentialSignups: quick ? 17 : 55,
-    backToBackSignups: quick ? 10 : 40,
+    backToBackSignups: quick ? 17 : 55,
     bareSamples: quick ? 8 : 25,
     concurrentClients: 20,
     concurrentSignups: quick ? 60 : 200,
