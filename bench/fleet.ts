@@ -191,9 +191,9 @@ export async function runFleetWithFreshRuntime(
 ): Promise<FleetRun> {
   const runtime = await startRuntime(config, ctx.logger);
   try {
-    if (runtime.tenants.latestVersion !== expectVersion) {
+    if (runtime.tenants.schema.version !== expectVersion) {
       throw new Error(
-        `the fresh runtime sees version ${runtime.tenants.latestVersion}, not ${expectVersion}`,
+        `the fresh runtime sees version ${runtime.tenants.schema.version}, not ${expectVersion}`,
       );
     }
     return await runFleet({ ...ctx, catalog: runtime.catalog }, runtime.tenants);

@@ -26,9 +26,10 @@ export interface TenantProvisioner {
   readonly reservedNames: ReadonlySet<string>;
   /** True when a database with this name exists (ours or not). */
   exists(dbName: string): Promise<boolean>;
-  /** The version every tenant should be at (newest tenant migration). */
-  readonly latestVersion: string;
-  /** That version with the fingerprint of the whole migration set (see TenantSchema). */
+  /**
+   * The schema every tenant should be at: the newest tenant migration's version and the
+   * fingerprint of the whole migration set (see TenantSchema).
+   */
   readonly schema: TenantSchema;
   /**
    * Makes the signup's staging database at the latest version: a spare renamed, else a
@@ -110,7 +111,6 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   const ownership = ownershipFor(opts.catalogDb);
   // Read once: this process provisions and migrates to the release it started with.
   const migrations = loadTenantMigrationSet(migrationsDir);
-  const latestVersion = migrations.latest;
   const { schema } = migrations;
 
   /** The fleet's path: one transaction per tenant; knex's migrator where that cannot serve. */
@@ -159,13 +159,12 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
 
   return {
     reservedNames,
-    latestVersion,
     schema,
     exists: (dbName) => databaseExists(admin, dbName),
     async prepare(signupId) {
       const staging = ownership.stagingName(signupId);
       assertTenantDbName(staging, reservedNames, { allowStaging: true });
-      if (await takeSpare(staging)) return { version: latestVersion, warm: true };
+      if (await takeSpare(staging)) return { version: schema.version, warm: true };
       let cloned: boolean;
       try {
         cloned = await tryClone(staging);
@@ -173,7 +172,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
       } catch (error) {
         throw failure('create database', error);
       }
-      if (cloned) return { version: latestVersion, warm: false };
+      if (cloned) return { version: schema.version, warm: false };
       try {
         // Migrating opened sessions in it: warm already.
         return { version: await migrateTenant(serverUrl, staging, migrationsDir), warm: true };

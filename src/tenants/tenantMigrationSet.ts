@@ -34,9 +34,10 @@ export interface TenantMigrationSet {
   directory: string;
   /** File names in the order knex applies them. */
   names: readonly string[];
-  /** The version every tenant should be at: the newest migration's timestamp prefix. */
-  latest: string;
-  /** `latest` with the set's fingerprint: what a tenant at this release's schema has. */
+  /**
+   * What a tenant at this release's schema has: the newest migration's timestamp prefix
+   * (the version every tenant should be at) and the set's fingerprint.
+   */
   schema: TenantSchema;
   /** Loads (requires) one migration, once. */
   load(name: string): TenantMigration;
@@ -78,7 +79,6 @@ export function loadTenantMigrationSet(directory?: string): TenantMigrationSet {
   return {
     directory: dir,
     names,
-    latest: newestVersion(names),
     schema: { version: newestVersion(names), set: migrationSetId(names) },
     load(name) {
       let migration = loaded.get(name);

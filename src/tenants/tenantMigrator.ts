@@ -17,7 +17,7 @@ const MIGRATION_LOCK_KEY = 7_302_114_551;
 
 /** The version every tenant should be at (see tenantMigrationSet.ts). */
 export function latestTenantVersion(directory?: string): string {
-  return loadTenantMigrationSet(directory).latest;
+  return loadTenantMigrationSet(directory).schema.version;
 }
 
 /**
