@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { withDatabase } from '../db/databaseUrl';
 import type { Knex } from '../db/knexFactory';
-import { pgErrorCode } from '../db/knexFactory';
 import { assertTenantDbName, STAGING_PREFIX } from './dbName';
 import { signupOfMarker, type Ownership } from './ownership';
 
@@ -89,27 +88,16 @@ export async function ownSpares(
 
 /**
  * Renames a staging or spare database. PostgreSQL refuses while anyone is connected (55006);
- * a session that was just closed (warmDatabase's) can take a few ms to leave, so that is
- * retried briefly before giving up.
+ * a spare is only handed out once its own warm-up session has left (sessionsGone), so the
+ * caller treats a refusal as the rare case it is (an autovacuum worker) and clones instead.
  */
 export async function renameDatabase(admin: Knex, from: string, to: string): Promise<void> {
   assertTenantDbName(from, new Set(), { allowStaging: true });
   assertTenantDbName(to, new Set(), { allowStaging: true });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // Its commit need not wait for the disk: nothing is promised on it, and the signup's
-      // own synchronous commit later flushes it with everything before it (WAL is ordered).
-      // One message, one implicit transaction, for SET LOCAL to cover the rename.
-      await admin.raw('SET LOCAL synchronous_commit = off; ALTER DATABASE ?? RENAME TO ??', [
-        from,
-        to,
-      ]);
-      return;
-    } catch (error) {
-      if (pgErrorCode(error) !== '55006' || attempt >= 5) throw error;
-      await sleep(5 * attempt);
-    }
-  }
+  // Its commit need not wait for the disk: nothing is promised on it, and the signup's own
+  // synchronous commit later flushes it with everything before it (WAL is ordered). One
+  // message, one implicit transaction, for SET LOCAL to cover the rename.
+  await admin.raw('SET LOCAL synchronous_commit = off; ALTER DATABASE ?? RENAME TO ??', [from, to]);
 }
 
 /**
