@@ -123,9 +123,9 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
       try {
         const version = await tenants.migrate(tenant.dbName, direction);
         await recorder.record(tenant.id, version);
-        // Counted as migrated when its recorded schema moves (or under --verify, which
-        // checked it for real); a row from before set fingerprints counts once.
-        if (version !== tenant.migrationVersion || !current(tenant) || verify)
+        // Forward, every tenant here was behind (or is being verified); a rollback counts
+        // where it moved the version.
+        if (direction === 'latest' || version !== tenant.migrationVersion)
           result.migrated.push(tenant.dbName);
       } catch (error) {
         const message = (error as { causeMessage?: string }).causeMessage ?? String(error);
