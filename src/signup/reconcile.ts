@@ -117,7 +117,7 @@ async function dropOrphanDatabases(deps: ReconcileDeps, summary: ReconcileSummar
   const live = await liveOwnerKeys(deps.catalog);
   for (const { dbName, ownerKey } of spares) {
     if (live.has(ownerKey)) continue;
-    await deps.tenants.dropSpare(dbName);
+    await deps.tenants.drop(dbName);
     summary.orphanDatabasesDropped.push(dbName);
   }
 }

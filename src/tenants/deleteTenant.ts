@@ -31,7 +31,7 @@ export async function deleteTenant(
     droppedDatabase =
       owner === school.id
         ? await tenants.dropIfOwned(dbName, school.id)
-        : (await tenants.dropUnmarked(dbName), true);
+        : (await tenants.drop(dbName), true);
   }
   const users = (await auth0.findUsersByEmail(school.email)).filter(
     (u) => u.user_id === school.auth0_user_id || u.app_metadata?.signup_id === school.id,

@@ -53,8 +53,6 @@ export interface TenantProvisioner {
   sparesIdle(): Promise<void>;
   /** This deployment's spare databases, with the owner key of the server that made each. */
   ownSpares(): Promise<{ dbName: string; ownerKey: number }[]>;
-  /** Drops a spare database (the reconciler's, for servers that are gone). */
-  dropSpare(dbName: string): Promise<void>;
   /** Drops the spares this process holds and waits for warm-ups; call before closing `admin`. */
   close(): Promise<void>;
   /** Creates or refreshes the template database; false if that failed (signups fall back). */
@@ -70,8 +68,11 @@ export interface TenantProvisioner {
   dropIfOwned(dbName: string, signupId: string): Promise<boolean>;
   /** Drops the signup's staging database if it exists. */
   dropStaging(signupId: string): Promise<void>;
-  /** Drops a catalogued tenant database that has no marker (operator's explicit --force). */
-  dropUnmarked(dbName: string): Promise<void>;
+  /**
+   * Drops a database with no ownership check, for callers that established it is theirs
+   * to drop: an unmarked tenant under an operator's --force, a dead server's spare.
+   */
+  drop(dbName: string): Promise<void>;
   /** The signup id that created `dbName`, from its marker. */
   ownerOf(dbName: string): Promise<string | undefined>;
   /** This deployment's staging and marked databases, with their signups (see ownership.ts). */
@@ -201,7 +202,6 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     spareStats: () => spares?.stats(),
     sparesIdle: async () => spares?.idle(),
     ownSpares: () => ownSpares(admin, ownership),
-    dropSpare: (dbName) => dropDatabase(admin, dbName, reservedNames),
     warmLater(dbName) {
       const done: Promise<void> = warm(dbName).finally(() => warming.delete(done));
       warming.add(done);
@@ -253,7 +253,7 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
       return true;
     },
     dropStaging: (signupId) => dropDatabase(admin, ownership.stagingName(signupId), reservedNames),
-    dropUnmarked: (dbName) => dropDatabase(admin, dbName, reservedNames),
+    drop: (dbName) => dropDatabase(admin, dbName, reservedNames),
     ownerOf: (dbName) => databaseOwner(admin, dbName),
     ownDatabases: () => ownDatabases(admin, ownership),
   };
