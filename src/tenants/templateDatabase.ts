@@ -29,22 +29,25 @@ export function templateMarker({ version, set }: TenantSchema): string {
   return `tenant-template version=${version} set=${set}`;
 }
 
+/** What a template's marker says; markers from before set fingerprints have no `set`. */
+type MarkedSchema = { version: string; set?: string };
+
 /**
  * The template's schema from its marker: undefined when there is no template, null when it
- * carries no marker we can read. Markers from before set fingerprints have no `set`.
+ * carries no marker we can read.
  */
 async function templateSchema(
   admin: Knex,
   template: string,
   connection?: unknown,
-): Promise<{ version: string; set?: string } | undefined | null> {
+): Promise<MarkedSchema | undefined | null> {
   const comment = await databaseComment(admin, template, connection);
   if (comment === undefined) return undefined;
   const match = /^tenant-template version=(\d+)(?: set=([0-9a-f]{16}))?$/.exec(comment ?? '');
   return match ? { version: match[1]!, set: match[2] } : null;
 }
 
-const sameSchema = (a: { version: string; set?: string } | null | undefined, b: TenantSchema) =>
+const sameSchema = (a: MarkedSchema | null | undefined, b: TenantSchema) =>
   a?.version === b.version && a.set === b.set;
 
 /**
@@ -61,7 +64,7 @@ export async function ensureTemplate(opts: {
   logger: Logger;
 }): Promise<void> {
   const { admin, serverUrl, template, latest, migrationsDir, logger } = opts;
-  const currentOrNewer = (s: { version: string; set?: string } | null | undefined) =>
+  const currentOrNewer = (s: MarkedSchema | null | undefined) =>
     sameSchema(s, latest) || (s != null && s.version > latest.version);
   if (currentOrNewer(await templateSchema(admin, template))) return;
   await withAdvisoryLock(admin, TEMPLATE_LOCK_KEY, async () => {

@@ -44,6 +44,10 @@ export async function databaseOwner(admin: Knex, dbName: string): Promise<string
   return signupOfMarker(await databaseComment(admin, dbName));
 }
 
+/** LIKE prefix of this deployment's staging-prefixed names (staging and spare databases). */
+const stagingLike = (ownership: Ownership) =>
+  `${STAGING_PREFIX.replace(/_/g, '\\_')}${ownership.tag}\\_`;
+
 /**
  * Databases this deployment made (its staging names, its tagged markers), with the signup
  * each belongs to: what the reconciler may drop once no catalog row points at them.
@@ -56,10 +60,7 @@ export async function ownDatabases(
     `SELECT datname, shobj_description(oid, 'pg_database') AS comment
        FROM pg_database
       WHERE datname LIKE ? OR shobj_description(oid, 'pg_database') LIKE ?`,
-    [
-      `${STAGING_PREFIX.replace(/_/g, '\\_')}${ownership.tag}\\_%`,
-      `tenant-signup:%:${ownership.tag}`,
-    ],
+    [`${stagingLike(ownership)}%`, `tenant-signup:%:${ownership.tag}`],
   );
   return rows.flatMap(({ datname, comment }) => {
     const ofStaging = ownership.signupOfStaging(datname);
@@ -78,7 +79,7 @@ export async function ownSpares(
   ownership: Ownership,
 ): Promise<{ dbName: string; ownerKey: number }[]> {
   const names = (await admin('pg_database')
-    .where('datname', 'like', `${STAGING_PREFIX.replace(/_/g, '\\_')}${ownership.tag}\\_spare\\_%`)
+    .where('datname', 'like', `${stagingLike(ownership)}spare\\_%`)
     .pluck('datname')) as string[];
   return names.flatMap((dbName) => {
     const ownerKey = ownership.ownerOfSpare(dbName);
