@@ -39,7 +39,9 @@ export interface TenantProvisioner {
   prepare(signupId: string): Promise<{ version: string; warm: boolean }>;
   /**
    * Opens a first session in a new tenant database in the background (warmDatabase), so
-   * the first fleet migration does not pay for building its caches. close() waits for it.
+   * the first fleet migration does not pay for building its caches. One at a time, at most
+   * MAX_PENDING_WARM_UPS waiting (beyond that a tenant is left for its first migration to
+   * warm): a burst of signups must not double its connections. close() waits for them.
    */
   warmLater(dbName: string): void;
   /**
@@ -102,6 +104,9 @@ export interface ProvisionerOptions {
   logger: Logger;
 }
 
+/** Warm-ups (see warmLater) queued at most; each is one short session, run one at a time. */
+const MAX_PENDING_WARM_UPS = 100;
+
 const failure = (step: string, error: unknown) =>
   new ProvisioningError(step, error instanceof Error ? error.message : String(error));
 
@@ -136,7 +141,8 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
   };
 
   let spares: SparePool | undefined;
-  const warming = new Set<Promise<void>>();
+  let warmUps: Promise<void> = Promise.resolve();
+  let pendingWarmUps = 0;
   const warm = (dbName: string) =>
     warmDatabase(serverUrl, dbName).catch((error: unknown) => {
       // Only a cache left cold: the first migration builds it instead.
@@ -203,12 +209,13 @@ export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisi
     sparesIdle: async () => spares?.idle(),
     ownSpares: () => ownSpares(admin, ownership),
     warmLater(dbName) {
-      const done: Promise<void> = warm(dbName).finally(() => warming.delete(done));
-      warming.add(done);
+      if (pendingWarmUps >= MAX_PENDING_WARM_UPS) return;
+      pendingWarmUps++;
+      warmUps = warmUps.then(() => warm(dbName)).finally(() => void pendingWarmUps--);
     },
     async close() {
       await spares?.close();
-      await Promise.all(warming);
+      await warmUps;
     },
     async refreshTemplate() {
       if (!useTemplate) return false;
