@@ -10,7 +10,7 @@ import { preSignupRules } from './signup/policy/hooks';
 import { createSignupPolicy } from './signup/policy/signupPolicy';
 import type { PreSignupRule } from './signup/policy/types';
 import { reconcileSignups } from './signup/reconcile';
-import { migrateFleet } from './tenants/fleetMigration';
+import { migrateFleetAndTemplate } from './tenants/fleetMigration';
 
 /**
  * What `npm start` does before listening: finish interrupted signups, re-migrate every
@@ -37,15 +37,16 @@ export async function startService(
   try {
     const { schools, tenants, auth0, catalog, ownerKey } = runtime;
     await reconcileSignups({ catalog, auth0, tenants, logger });
-    await tenants.refreshTemplate();
     if (config.migrateTenantsOnStart) {
       // Failures are recorded per tenant; the server still starts and serves the others.
-      await migrateFleet({
+      await migrateFleetAndTemplate({
         catalog,
         tenants,
         logger,
         concurrency: config.tenantMigrationConcurrency,
       });
+    } else {
+      await tenants.refreshTemplate();
     }
     // After the fleet, which they would slow down; signups before the first is ready clone.
     tenants.keepSpares(config.tenantSpareDatabases);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CatalogRuntime } from '../runtime';
-import { migrateFleet, type FleetResult } from '../tenants/fleetMigration';
+import { migrateFleet, migrateFleetAndTemplate, type FleetResult } from '../tenants/fleetMigration';
 import type { Command } from './commands';
 import { progressReporter } from './progress';
 
@@ -31,8 +31,7 @@ Exits 1 if any tenant failed; the others are migrated regardless.`,
     const concurrency = Number(values.concurrency ?? runtime.config.tenantMigrationConcurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new Error('--concurrency must be a positive integer');
-    await runtime.tenants.refreshTemplate();
-    const result = await migrateFleet({
+    const result = await migrateFleetAndTemplate({
       ...runtime,
       concurrency,
       verify: values.verify === true,

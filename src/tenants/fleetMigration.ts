@@ -164,3 +164,19 @@ export async function migrateFleet(opts: FleetOptions): Promise<FleetResult> {
   );
   return result;
 }
+
+/**
+ * migrateFleet with the template refresh running beside it instead of before it (deploys:
+ * the CLI's migrate, a server's start). They touch different databases, and a refresh spends
+ * most of its time waiting for its own commits, which the fleet's work fills. The refresh
+ * never rejects (a failure is logged and signups migrate instead), so waiting for it cannot
+ * hide the fleet's result or error.
+ */
+export async function migrateFleetAndTemplate(opts: FleetOptions): Promise<FleetResult> {
+  const refresh = opts.tenants.refreshTemplate();
+  try {
+    return await migrateFleet(opts);
+  } finally {
+    await refresh;
+  }
+}
