@@ -9,7 +9,7 @@ import type { Logger } from '../logger';
  * - A signup takes the oldest spare; if it is still being made, the signup waits for it (no
  *   second clone competes with it for the disk). With none at all it clones its own.
  * - A failed clone is not retried by itself: the next take tries again, so a broken template
- *   costs one attempt per signup, not a loop.
+ *   costs one attempt per signup, not a loop (and one warning per outage, not per signup).
  * - close() stops refilling and drops the spares. A server killed with -9 leaves them; they
  *   are named after its owner lock and the reconciler drops them (reconcile.ts).
  */
@@ -60,6 +60,20 @@ export function createSparePool(opts: SparePoolOptions): SparePool {
   let closed = false;
   let served = 0;
   let missed = 0;
+  /**
+   * A failure is retried at every signup's take, so while the template is unavailable one
+   * warning says so; the repeats go to debug, and the recovery is said once too.
+   */
+  let failing = false;
+  const report = (message: string, error?: unknown) => {
+    if (failing) logger.debug({ err: error }, message);
+    else logger.warn({ err: error }, `${message} (repeats are logged at debug level)`);
+    failing = true;
+  };
+  const recovered = () => {
+    if (failing) logger.info('spare databases are being made again');
+    failing = false;
+  };
 
   const refill = (): void => {
     if (closed || busy || spares.length >= size) return;
@@ -67,11 +81,11 @@ export function createSparePool(opts: SparePoolOptions): SparePool {
     const spare: Spare = { name: opts.nameFor(), made: Promise.resolve(false), ready: false };
     spare.made = opts.create(spare.name).then(
       (ok) => {
-        if (!ok) logger.warn('the tenant template cannot be cloned; no spare database made');
+        if (!ok) report('the tenant template cannot be cloned; no spare database made');
         return ok;
       },
       (error: unknown) => {
-        logger.warn({ err: error }, 'making a spare database failed');
+        report('making a spare database failed', error);
         return false;
       },
     );
@@ -79,6 +93,7 @@ export function createSparePool(opts: SparePoolOptions): SparePool {
     making = spare.made.then((ok) => {
       busy = false;
       spare.ready = ok;
+      if (ok) recovered();
       if (!ok) {
         const at = spares.indexOf(spare);
         if (at >= 0) spares.splice(at, 1);

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { createSparePool } from '../../src/tenants/sparePool';
+import { captureLogs } from '../helpers/logCapture';
 
 /**
  * The pool's bookkeeping, with creation and dropping handed in as plain functions (the real
@@ -8,7 +9,7 @@ import { createSparePool } from '../../src/tenants/sparePool';
 
 const logger = pino({ level: 'silent' });
 
-function harness(size: number) {
+function harness(size: number, log = logger) {
   let n = 0;
   const pending: { name: string; finish(ok: boolean | Error): void }[] = [];
   const dropped: string[] = [];
@@ -23,7 +24,7 @@ function harness(size: number) {
       dropped.push(name);
       return Promise.resolve();
     },
-    logger,
+    logger: log,
   });
   /** Lets the clone started first finish, and the pool react to it. */
   const finishNext = async (ok: boolean | Error = true) => {
@@ -102,4 +103,26 @@ test('idle() waits for the clone being made', async () => {
   await finishNext();
   await waiting;
   expect(idle).toBe(true);
+});
+
+test('an unavailable template is warned about once per outage, not at every signup', async () => {
+  const logs = captureLogs('debug');
+  const { pool, finishNext } = harness(1, logs.logger);
+  const warnings = () => logs.lines.filter((l) => JSON.parse(l).level === 40).length;
+  pool.fill();
+  await finishNext(false);
+  // Each signup finds no spare and starts another attempt, which fails too.
+  for (let i = 0; i < 3; i++) {
+    await expect(pool.take()).resolves.toBeUndefined();
+    await finishNext(i === 1 ? new Error('template is being refreshed') : false);
+  }
+  expect(warnings()).toBe(1);
+  expect(logs.text()).toContain('making a spare database failed'); // the repeat, at debug
+
+  await expect(pool.take()).resolves.toBeUndefined();
+  await finishNext(true); // the template is back
+  expect(logs.text()).toContain('spare databases are being made again');
+  await expect(pool.take()).resolves.toBe('spare_5');
+  await finishNext(false); // a new outage is warned about again
+  expect(warnings()).toBe(2);
 });
