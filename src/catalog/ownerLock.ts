@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
@@ -17,27 +18,103 @@ export interface OwnerLock {
   release(): Promise<void>;
 }
 
+/** Waits between attempts to take the lock again: doubling from 100 ms, at most 5 s. */
+const RETAKE_FIRST_DELAY_MS = 100;
+const RETAKE_MAX_DELAY_MS = 5_000;
+
+/**
+ * Takes a new owner key and holds its lock until release(). If the session is lost (the
+ * database restarted, a network cut, an operator's pg_terminate_backend), it is opened again
+ * and takes the *same* key: the key names this process's reservations and spare databases,
+ * which are only safe from the reconciler while that key's lock is held. Keys come from a
+ * sequence, so no other process takes it meanwhile; an old session of ours that the server
+ * has not yet noticed is gone may still hold it, so the new one tries (never waits in a
+ * lock queue, which would outlive a release()) until it gets it.
+ */
 export async function acquireOwnerLock(catalogUrl: string, logger: Logger): Promise<OwnerLock> {
-  const client = new Client({
-    connectionString: catalogUrl,
-    application_name: 'tenant-signup owner lock',
-  });
-  await client.connect();
-  const { rows } = await client.query<{ key: number }>(
-    "SELECT nextval('catalog.owner_key_seq')::int AS key",
-  );
-  const key = rows[0]!.key;
-  await client.query('SELECT pg_advisory_lock($1, $2)', [OWNER_LOCK_NAMESPACE, key]);
-  let released = false;
-  client.on('error', (error) => {
-    // Losing this session frees the lock: others may now reconcile our in-flight signups.
-    if (!released) logger.error({ err: error }, 'owner lock session lost');
-  });
+  const stop = new AbortController();
+  /** The session holding the lock, or the one trying to take it again. */
+  let session: Client | undefined;
+  let retaking: Promise<void> | undefined;
+
+  const connect = async (): Promise<Client> => {
+    const client = new Client({
+      connectionString: catalogUrl,
+      application_name: 'tenant-signup owner lock',
+    });
+    // A lost session is reported (and replaced) by hold()'s 'end' handler.
+    client.on('error', () => undefined);
+    session = client;
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  };
+
+  const tryLock = async (client: Client, key: number): Promise<boolean> => {
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, $2) AS ok',
+      [OWNER_LOCK_NAMESPACE, key],
+    );
+    return rows[0]!.ok;
+  };
+
+  /** From now on, losing `client` starts taking `key` again. */
+  const hold = (client: Client, key: number) => {
+    client.once('end', () => {
+      if (stop.signal.aborted) return;
+      logger.error({ ownerKey: key }, 'owner lock session lost; taking the lock again');
+      retaking = retake(key).finally(() => (retaking = undefined));
+    });
+  };
+
+  const retake = async (key: number) => {
+    let client: Client | undefined;
+    for (let delay = RETAKE_FIRST_DELAY_MS; !stop.signal.aborted;) {
+      try {
+        client ??= await connect();
+        if (await tryLock(client, key)) {
+          hold(client, key);
+          logger.info({ ownerKey: key }, 'owner lock held again');
+          return;
+        }
+        logger.warn({ ownerKey: key, retryInMs: delay }, 'owner lock still held by an old session');
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        logger.warn({ err: error, ownerKey: key, retryInMs: delay }, 'owner lock not retaken yet');
+        await client?.end().catch(() => undefined);
+        client = undefined;
+      }
+      const slept = await sleep(delay, true, { signal: stop.signal }).catch(() => false);
+      if (!slept) return; // released
+      delay = Math.min(delay * 2, RETAKE_MAX_DELAY_MS);
+    }
+  };
+
+  const first = await connect();
+  let key: number;
+  try {
+    const { rows } = await first.query<{ key: number }>(
+      "SELECT nextval('catalog.owner_key_seq')::int AS key",
+    );
+    key = rows[0]!.key;
+    if (!(await tryLock(first, key))) throw new Error(`owner lock ${key} is taken`);
+  } catch (error) {
+    await first.end().catch(() => undefined);
+    throw error;
+  }
+  hold(first, key);
+
   return {
     key,
     async release() {
-      released = true;
-      await client.end();
+      stop.abort();
+      // Whichever session there is: the holder, or one still trying to take the lock again.
+      await session?.end().catch(() => undefined);
+      await retaking;
     },
   };
 }
