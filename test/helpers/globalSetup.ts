@@ -13,6 +13,8 @@ import { freePort } from './serverProcess';
 
 declare global {
   var __TEST_PG__: RunningPostgres | undefined;
+  /** The folder holding its data directory; globalTeardown removes it. */
+  var __TEST_PG_DIR__: string | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -21,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'signup-test-pg-'));
+  globalThis.__TEST_PG_DIR__ = dir;
   await chmod(dir, 0o755); // the postgres user must be able to reach its data directory
   const pg = await startEmbeddedPostgres({
     dataDir: path.join(dir, 'data'),

@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/auth0/emulator';
@@ -7,6 +6,7 @@ import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, withKnex } from '../../src/db/knexFactory';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import { freePort, startServerProcess } from '../helpers/serverProcess';
+import { tempDir } from '../helpers/tempDir';
 import { databaseExists, serverUrl, uniqueSuffix } from '../helpers/testService';
 
 /**
@@ -44,7 +44,7 @@ async function emulatorUsersByEmail(emulatorUrl: string, email: string) {
 }
 
 test('after a stop and a restart, earlier tenants are still there and re-migrated, and new signups work', async () => {
-  const stateDir = await mkdtemp(path.join(tmpdir(), 'signup-restart-'));
+  const stateDir = await tempDir('signup-restart-');
   const migrationsDir = await migrationsDirWith('SELECT 1');
   const emulatorPort = await freePort();
   const env = {
