@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { waitUntil } from '../helpers/tcpProxy';
+import { waitUntil } from '../helpers/waitUntil';
 import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
 
 /** NOTIFY_WEBHOOK_URL: a Slack-compatible stand-in on 127.0.0.1 that fails, then recovers. */

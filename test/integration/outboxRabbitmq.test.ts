@@ -3,7 +3,8 @@ import request from 'supertest';
 import { createAmqpPublisher } from '../../src/events/amqpPublisher';
 import { createOutboxConsumer } from '../../src/events/outboxConsumer';
 import { userNewEvent } from '../../src/events/userNew';
-import { createTcpProxy, waitUntil, type TcpProxy } from '../helpers/tcpProxy';
+import { createTcpProxy, type TcpProxy } from '../helpers/tcpProxy';
+import { waitUntil } from '../helpers/waitUntil';
 import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
 
 /**

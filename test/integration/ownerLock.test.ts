@@ -5,6 +5,7 @@ import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, type Knex } from '../../src/db/knexFactory';
 import { captureLogs } from '../helpers/logCapture';
 import { serverUrl, uniqueSuffix } from '../helpers/testService';
+import { waitUntil } from '../helpers/waitUntil';
 
 /**
  * The owner lock is how the reconciler tells a live process's in-flight signups and spare
@@ -42,14 +43,6 @@ async function sessions(key: number, granted: boolean): Promise<number[]> {
 const holders = (key: number) => sessions(key, true);
 const waiters = (key: number) => sessions(key, false);
 
-async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline;) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
-}
-
 test('a process holds its owner lock until release', async () => {
   const lock = await acquireOwnerLock(catalogUrl, captureLogs().logger);
   expect(await liveOwnerKeys(catalog)).toContain(lock.key);
@@ -65,8 +58,8 @@ test('a terminated lock session is replaced by one holding the same key', async 
     if (before === undefined) throw new Error('the owner lock is not held');
     await catalog.raw('SELECT pg_terminate_backend(?)', [before]);
 
-    expect(await eventually(async () => (await holders(lock.key)).some((p) => p !== before))).toBe(
-      true,
+    await waitUntil('a new session holding the key', async () =>
+      (await holders(lock.key)).some((p) => p !== before),
     );
     expect(await liveOwnerKeys(catalog)).toContain(lock.key);
     expect(logs.text()).toContain('owner lock held again');
@@ -89,7 +82,9 @@ async function lingering(key: number): Promise<{ client: Client; pid: number }> 
   const [owner] = await holders(key);
   if (owner === undefined) throw new Error(`nobody holds owner lock ${key}`);
   const taken = client.query('SELECT pg_advisory_lock($1, $2)', [OWNER_LOCK_NAMESPACE, key]);
-  expect(await eventually(async () => (await waiters(key)).includes(pid))).toBe(true);
+  await waitUntil('the other session to queue for the key', async () =>
+    (await waiters(key)).includes(pid),
+  );
   await catalog.raw('SELECT pg_terminate_backend(?)', [owner]);
   await taken;
   return { client, pid };
@@ -109,10 +104,13 @@ test('a retake keeps trying while an old session holds the key, then takes it', 
   const lock = await acquireOwnerLock(catalogUrl, logs.logger);
   try {
     const other = await lingering(lock.key);
-    expect(await eventually(() => logs.text().includes('still held by an old session'))).toBe(true);
+    await waitUntil('a failed retake', () => logs.text().includes('still held by an old session'));
     expect(await holders(lock.key)).toEqual([other.pid]);
     await other.client.end();
-    expect(await eventually(async () => (await holders(lock.key)).length === 1)).toBe(true);
+    await waitUntil(
+      'our new session to hold the key',
+      async () => (await holders(lock.key)).length === 1,
+    );
     expect(await holders(lock.key)).not.toContain(other.pid);
     expect(await liveOwnerKeys(catalog)).toContain(lock.key);
   } finally {
@@ -126,9 +124,9 @@ test('release stops a retake that is still trying', async () => {
   const lock = await acquireOwnerLock(catalogUrl, logs.logger);
   const other = await lingering(lock.key);
   try {
-    expect(await eventually(() => logs.text().includes('still held by an old session'))).toBe(true);
+    await waitUntil('a failed retake', () => logs.text().includes('still held by an old session'));
     await lock.release();
-    expect(await eventually(async () => (await lockSessions()) === 0)).toBe(true);
+    await waitUntil('every owner-lock session to end', async () => (await lockSessions()) === 0);
     // Nothing tries again later: the key stays with the other session once it is free.
     await other.client.query('SELECT pg_advisory_unlock($1, $2)', [OWNER_LOCK_NAMESPACE, lock.key]);
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -11,6 +11,7 @@ import { expectConsistent } from '../helpers/consistency';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import { startServerProcess, type ServerProcess } from '../helpers/serverProcess';
 import { serverUrl, uniqueSuffix } from '../helpers/testService';
+import { waitUntil } from '../helpers/waitUntil';
 
 /**
  * kill -9 at each step of a signup, then a restart: the start-up reconciler must leave
@@ -85,15 +86,8 @@ function startSignup() {
   return { dbName, email: body.email, pending };
 }
 
-/** Polls until `probe` gives something other than undefined. */
-async function waitFor(what: string, probe: () => unknown, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if ((await probe()) !== undefined) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Every 5 ms: these waits stand between a signup reaching the step it is pinned in and the kill. */
+const waitFor = (what: string, probe: () => unknown) => waitUntil(what, probe, { intervalMs: 5 });
 
 const row = (dbName: string) =>
   catalog('catalog.schools').where({ db_name: dbName }).first() as Promise<

@@ -12,6 +12,7 @@ import { ownershipFor } from '../../src/tenants/ownership';
 import { cloneTemplate } from '../../src/tenants/templateDatabase';
 import { expectConsistent } from '../helpers/consistency';
 import { startServerProcess } from '../helpers/serverProcess';
+import { waitUntil } from '../helpers/waitUntil';
 import {
   databaseExists,
   serverUrl,
@@ -144,31 +145,31 @@ test('closing the server drops its spares', async () => {
   expect(await databaseExists(svc.admin, names[0]!)).toBe(false);
 });
 
-/** Sessions PostgreSQL has counted in the database (pg_stat_database, by OID: survives renames). */
-async function sessionsIn(dbName: string, atLeast: number): Promise<number> {
-  let sessions = 0;
-  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
-    const { rows } = await svc.admin.raw<{ rows: { sessions: string }[] }>(
-      'SELECT sessions FROM pg_stat_database WHERE datname = ?',
-      [dbName],
-    );
-    sessions = Number(rows[0]?.sessions ?? 0);
-    if (sessions >= atLeast) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return sessions;
+/** Waits until PostgreSQL has counted a session in the database (pg_stat_database, by OID: survives renames). */
+async function sessionCounted(dbName: string): Promise<void> {
+  await waitUntil(
+    `a session counted in ${dbName}`,
+    async () => {
+      const { rows } = await svc.admin.raw<{ rows: { sessions: string }[] }>(
+        'SELECT sessions FROM pg_stat_database WHERE datname = ?',
+        [dbName],
+      );
+      return Number(rows[0]?.sessions ?? 0) >= 1;
+    },
+    { timeoutMs: 5000, intervalMs: 50 },
+  );
 }
 
 test('a new tenant has had its first session before anyone needs it, from a spare or from its own clone', async () => {
   const fromSpare = signup();
   expect((await request(svc.app).post('/users').send(fromSpare.body)).status).toBe(201);
-  expect(await sessionsIn(fromSpare.dbName, 1)).toBeGreaterThanOrEqual(1);
+  await sessionCounted(fromSpare.dbName);
 
   const noSpares = await startTestService({ env: { TENANT_SPARE_DATABASES: '0' } });
   const ownClone = signup();
   try {
     expect((await request(noSpares.app).post('/users').send(ownClone.body)).status).toBe(201);
-    expect(await sessionsIn(ownClone.dbName, 1)).toBeGreaterThanOrEqual(1);
+    await sessionCounted(ownClone.dbName);
   } finally {
     await noSpares.close();
   }
@@ -203,14 +204,15 @@ describe('a server killed with -9', () => {
       (await admin('pg_database')
         .where('datname', 'like', `signup\\_tmp\\_${tag}\\_spare\\_%`)
         .pluck('datname')) as string[];
-    const waitForSpares = async (count: number) => {
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-        const names = await spares();
-        if (names.length === count) return names;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`timed out waiting for ${count} spares`);
-    };
+    const waitForSpares = (count: number) =>
+      waitUntil(
+        `${count} spares`,
+        async () => {
+          const names = await spares();
+          return names.length === count ? names : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
 
     const first = await startServerProcess(env);
     const leftBehind = await waitForSpares(2);
