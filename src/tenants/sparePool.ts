@@ -93,12 +93,12 @@ export function createSparePool(opts: SparePoolOptions): SparePool {
     making = spare.made.then((ok) => {
       busy = false;
       spare.ready = ok;
-      if (ok) recovered();
       if (!ok) {
         const at = spares.indexOf(spare);
         if (at >= 0) spares.splice(at, 1);
         return;
       }
+      recovered();
       refill();
     });
   };
