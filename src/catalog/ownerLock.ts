@@ -119,20 +119,20 @@ export async function acquireOwnerLock(catalogUrl: string, logger: Logger): Prom
   };
 }
 
+/** Owner locks held now in this catalog database (pg_locks, aliased `l`). */
+const HELD_OWNER_LOCKS = `FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${OWNER_LOCK_NAMESPACE}
+    AND l.objsubid = 2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
 /** SQL (for a WHERE clause on catalog.schools aliased `s`) true when the row's owner is gone. */
 export const OWNER_IS_GONE_SQL = `NOT EXISTS (
-  SELECT 1 FROM pg_locks l
-  WHERE l.locktype = 'advisory' AND l.granted
-    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND l.classid = ${OWNER_LOCK_NAMESPACE} AND l.objid = s.owner_key AND l.objsubid = 2)`;
+  SELECT 1 ${HELD_OWNER_LOCKS} AND l.objid = s.owner_key)`;
 
 /** Owner keys whose process is alive now (its lock is held in this catalog database). */
 export async function liveOwnerKeys(catalog: Knex): Promise<Set<number>> {
   const { rows } = await catalog.raw<{ rows: { key: number }[] }>(
-    `SELECT l.objid::bigint AS key FROM pg_locks l
-      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ?
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-    [OWNER_LOCK_NAMESPACE],
+    `SELECT l.objid::bigint AS key ${HELD_OWNER_LOCKS}`,
   );
   return new Set(rows.map((r) => Number(r.key)));
 }
