@@ -3,20 +3,7 @@ import { eventsCommand } from './eventsCommand';
 import { migrateCommand, rollbackCommand } from './migrateCommands';
 import { reconcileCommand } from './reconcileCommand';
 import { statusCommand } from './statusCommand';
-import type { CatalogRuntime, Runtime } from '../runtime';
-
-interface CommandText {
-  summary: string;
-  usage: string;
-}
-
-/**
- * A command; `run` returns the process exit code. Only commands that talk to Auth0 get (and
- * pay for starting) the Auth0 client, or the local emulator.
- */
-export type Command =
-  | (CommandText & { auth0?: false; run(args: string[], runtime: CatalogRuntime): Promise<number> })
-  | (CommandText & { auth0: true; run(args: string[], runtime: Runtime): Promise<number> });
+import type { Command } from './command';
 
 export const COMMANDS: Record<string, Command> = {
   migrate: migrateCommand,

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import type { Runtime } from '../runtime';
 import { deleteTenant } from '../tenants/deleteTenant';
-import type { Command } from './commands';
+import { command } from './command';
+import { parseCommandArgs, UsageError } from './options';
 
-export const deleteCommand: Command = {
+export const deleteCommand = command({
   auth0: true,
   summary: 'Delete a school: its database, its Auth0 user and its catalog row (needs --yes)',
   usage: `Usage: npm run tenants -- delete <db_name> --yes [--force]
@@ -11,28 +11,25 @@ export const deleteCommand: Command = {
   --yes     required: deleting drops the school's database and all its data
   --force   also drop a catalogued database that carries no ownership marker
             (one created before markers existed)`,
-  async run(args: string[], runtime: Runtime) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
+  parse(args: string[]) {
+    const { values, positionals } = parseCommandArgs(args, {
       options: { yes: { type: 'boolean' }, force: { type: 'boolean' } },
+      positionals: { min: 1, max: 1, name: '<db_name>' },
     });
-    const dbName = positionals[0];
-    if (!dbName || positionals.length > 1) {
-      process.stderr.write(`${deleteCommand.usage}\n`);
-      return 2;
-    }
+    const dbName = positionals[0]!;
     if (!values.yes) {
-      process.stderr.write(
-        `This drops ${dbName} and all its data, and deletes its Auth0 user. Re-run with --yes to confirm.\n`,
+      throw new UsageError(
+        `this drops ${dbName} and all its data, and deletes its Auth0 user: re-run with --yes to confirm`,
       );
-      return 2;
     }
-    const result = await deleteTenant(dbName, runtime, { force: values.force === true });
+    return { dbName, force: values.force === true };
+  },
+  async run({ dbName, force }, runtime: Runtime) {
+    const result = await deleteTenant(dbName, runtime, { force });
     process.stdout.write(
       `deleted ${dbName}: database ${result.droppedDatabase ? 'dropped' : 'was already gone'}, ` +
         `${result.deletedUsers} Auth0 user(s) deleted, catalog row removed\n`,
     );
     return 0;
   },
-};
+});

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { CatalogRuntime } from '../runtime';
-import type { Command } from './commands';
+import { command } from './command';
+import { parseCommandArgs } from './options';
 
 /** `npm run tenants -- events`: what is waiting in catalog.outbox, per consumer. */
 
@@ -20,17 +20,16 @@ interface EventRow {
 const clip = (text: string, max: number) =>
   text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
-export const eventsCommand: Command = {
+export const eventsCommand = command({
   summary: 'Events in the outbox: pending for RabbitMQ / the webhook, attempts, last error',
   usage: `Usage: npm run tenants -- events [--all] [--json]
 
   --all    include events already delivered everywhere (default: only pending ones)
   --json   print the rows as JSON instead of a table`,
-  async run(args: string[], runtime: CatalogRuntime) {
-    const { values } = parseArgs({
-      args,
-      options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
-    });
+  parse: (args: string[]) =>
+    parseCommandArgs(args, { options: { all: { type: 'boolean' }, json: { type: 'boolean' } } })
+      .values,
+  async run(values, runtime: CatalogRuntime) {
     const { rows } = await runtime.catalog.raw<{ rows: EventRow[] }>(
       `SELECT id, type, created_at, payload->'data'->>'schoolName' AS school,
               published_at, publish_attempts, publish_last_error,
@@ -63,4 +62,4 @@ export const eventsCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,8 +1,11 @@
-import { parseArgs } from 'node:util';
 import type { CatalogRuntime } from '../runtime';
 import { migrateFleet, migrateFleetAndTemplate, type FleetResult } from '../tenants/fleetMigration';
-import type { Command } from './commands';
+import { command } from './command';
+import { parseCommandArgs, UsageError } from './options';
 import { progressReporter } from './progress';
+
+/** Tenants migrated at once: each holds one connection to its server. */
+const CONCURRENCY = { type: 'integer', min: 1, max: 100 } as const;
 
 function printResult(result: FleetResult, verb: string): number {
   const out = process.stdout;
@@ -14,7 +17,7 @@ function printResult(result: FleetResult, verb: string): number {
   return result.failed.length > 0 ? 1 : 0;
 }
 
-export const migrateCommand: Command = {
+export const migrateCommand = command({
   summary: 'Bring every ready tenant (and the template) to the latest tenant migration',
   usage: `Usage: npm run tenants -- migrate [--verify] [--concurrency N]
 
@@ -23,51 +26,47 @@ export const migrateCommand: Command = {
   --concurrency N  tenants migrated at once (default TENANT_MIGRATION_CONCURRENCY)
 
 Exits 1 if any tenant failed; the others are migrated regardless.`,
-  async run(args: string[], runtime: CatalogRuntime) {
-    const { values } = parseArgs({
-      args,
-      options: { verify: { type: 'boolean' }, concurrency: { type: 'string' } },
-    });
-    const concurrency = Number(values.concurrency ?? runtime.config.tenantMigrationConcurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new Error('--concurrency must be a positive integer');
+  parse: (args: string[]) =>
+    parseCommandArgs(args, { options: { verify: { type: 'boolean' }, concurrency: CONCURRENCY } })
+      .values,
+  async run(options, runtime: CatalogRuntime) {
     const result = await migrateFleetAndTemplate({
       ...runtime,
-      concurrency,
-      verify: values.verify === true,
+      concurrency: options.concurrency ?? runtime.config.tenantMigrationConcurrency,
+      verify: options.verify === true,
       onProgress: progressReporter('migrating tenants'),
     });
     return printResult(result, 'migrated');
   },
-};
+});
 
-export const rollbackCommand: Command = {
+export const rollbackCommand = command({
   summary: 'Roll back the last migration batch of one tenant or of all',
   usage: `Usage: npm run tenants -- rollback <db_name> | --all [--concurrency N]
 
 Rolls back one batch (the most recent migrate run) in the named tenant database, or in every
 ready tenant with --all. The next migrate brings them forward again.`,
-  async run(args: string[], runtime: CatalogRuntime) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { all: { type: 'boolean' }, concurrency: { type: 'string' } },
+  parse(args: string[]) {
+    const { values, positionals } = parseCommandArgs(args, {
+      options: { all: { type: 'boolean' }, concurrency: CONCURRENCY },
+      positionals: { min: 0, max: 1, name: '<db_name>' },
     });
-    if ((positionals.length === 1) === (values.all === true)) {
-      process.stderr.write(`${rollbackCommand.usage}\n`);
-      return 2;
-    }
+    if ((positionals.length === 1) === (values.all === true))
+      throw new UsageError('give either one <db_name> or --all');
+    return { ...values, dbName: positionals[0] };
+  },
+  async run(options, runtime: CatalogRuntime) {
     const result = await migrateFleet({
       ...runtime,
-      concurrency: Number(values.concurrency ?? runtime.config.tenantMigrationConcurrency),
+      concurrency: options.concurrency ?? runtime.config.tenantMigrationConcurrency,
       direction: 'rollback',
-      only: values.all ? undefined : positionals,
+      only: options.dbName === undefined ? undefined : [options.dbName],
       onProgress: progressReporter('rolling back'),
     });
-    if (!values.all && result.total === 0) {
-      process.stderr.write(`No ready tenant has the database ${positionals[0]}\n`);
+    if (options.dbName !== undefined && result.total === 0) {
+      process.stderr.write(`No ready tenant has the database ${options.dbName}\n`);
       return 1;
     }
     return printResult(result, 'rolled back');
   },
-};
+});

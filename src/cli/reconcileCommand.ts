@@ -1,8 +1,9 @@
 import type { Runtime } from '../runtime';
 import { reconcileSignups } from '../signup/reconcile';
-import type { Command } from './commands';
+import { command } from './command';
+import { parseCommandArgs } from './options';
 
-export const reconcileCommand: Command = {
+export const reconcileCommand = command({
   auth0: true,
   summary: 'Finish or undo signups a crash or an outage interrupted',
   usage: `Usage: npm run tenants -- reconcile
@@ -12,8 +13,12 @@ deletes their Auth0 user, drops the database they created, removes their catalog
 Also drops databases this service created that no catalog row points to.
 Signups still in progress on a running server are left alone. Exits 1 if any could not
 be finished (e.g. Auth0 unreachable); run it again later.`,
-  async run(_args: string[], runtime: Runtime) {
-    const summary = await reconcileSignups(runtime);
+  parse: (args: string[]) => parseCommandArgs(args, { options: {} }).values,
+  async run(_options, runtime: Runtime) {
+    const summary = await reconcileSignups({
+      ...runtime,
+      horizonSeconds: runtime.config.reconcileHorizonSeconds,
+    });
     if (!summary.ran) {
       process.stdout.write('Another process is reconciling right now; nothing done.\n');
       return 0;
@@ -23,7 +28,9 @@ be finished (e.g. Auth0 unreachable); run it again later.`,
     );
     for (const db of summary.rolledBack) process.stdout.write(`  rolled back ${db}\n`);
     for (const db of summary.orphanDatabasesDropped) process.stdout.write(`  dropped ${db}\n`);
+    for (const db of summary.lateUsersDeleted)
+      process.stdout.write(`  deleted a late Auth0 user of rolled-back ${db}\n`);
     for (const f of summary.failed) process.stdout.write(`  FAILED ${f.dbName}: ${f.error}\n`);
     return summary.failed.length > 0 ? 1 : 0;
   },
-};
+});

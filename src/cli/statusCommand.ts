@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { CatalogRuntime } from '../runtime';
-import type { Command } from './commands';
+import { command } from './command';
+import { parseCommandArgs } from './options';
 
 interface StatusRow {
   name: string;
@@ -27,13 +27,14 @@ function table(rows: string[][]): string {
 const clip = (text: string, max: number) =>
   text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
-export const statusCommand: Command = {
+export const statusCommand = command({
   summary: 'Table of every school: database, version, state, last error',
   usage: `Usage: npm run tenants -- status [--json]
 
   --json   print the rows as JSON instead of a table`,
-  async run(args: string[], runtime: CatalogRuntime) {
-    const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  parse: (args: string[]) =>
+    parseCommandArgs(args, { options: { json: { type: 'boolean' } } }).values,
+  async run(values, runtime: CatalogRuntime) {
     const rows: StatusRow[] = await runtime
       .catalog('catalog.schools')
       .orderBy('name')
@@ -84,4 +85,4 @@ export const statusCommand: Command = {
     process.stdout.write(`${table([header, ...body])}\n`);
     return 0;
   },
-};
+});

@@ -3,11 +3,14 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startCatalogRuntime, startRuntime } from '../runtime';
-import { COMMANDS, printHelp, type Command } from './commands';
+import type { Command } from './command';
+import { COMMANDS, printHelp } from './commands';
+import { UsageError } from './options';
 
 /**
  * `npm run tenants -- <command>`: operator commands over the catalogued tenants. Argument
  * parsing and output only; each command calls the same functions the server uses.
+ * Exit codes: 0 done, 1 a real failure, 2 a usage error (nothing was done).
  */
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -25,16 +28,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }
+  let parsed: unknown;
+  try {
+    parsed = command.parse(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${name}: ${error.message}\n\n${command.usage}\n`);
+    return 2;
+  }
 
   const config = loadConfig();
   // Logs go to stderr so stdout stays the command's own output (tables, JSON).
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', pino.destination(2));
+  const logger = createLogger(config.cliLogLevel, pino.destination(2));
   if (command.auth0) {
     const runtime = await startRuntime(config, logger);
-    return command.run(args, runtime).finally(() => runtime.close());
+    return command.run(parsed, runtime).finally(() => runtime.close());
   }
   const runtime = await startCatalogRuntime(config, logger);
-  return command.run(args, runtime).finally(() => runtime.close());
+  return command.run(parsed, runtime).finally(() => runtime.close());
 }
 
 main(process.argv.slice(2)).then(
