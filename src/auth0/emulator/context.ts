@@ -1,5 +1,6 @@
 import type { SigningKey } from './jwt';
 import type { RateLimiter } from './rateLimiter';
+import type { SearchIndex } from './searchIndex';
 import type { UserStore } from './userStore';
 import type { EmulatorApi, EmulatorClient, EmulatorLogger } from './types';
 
@@ -12,6 +13,8 @@ export interface EmulatorContext {
   apis: Map<string, EmulatorApi>;
   key: SigningKey;
   store: UserStore;
+  /** What GET /api/v2/users sees: the store, lagging by the configured delay. */
+  searchIndex: SearchIndex;
   limiter: RateLimiter;
   tokenLifetimeSeconds: number;
   logger?: EmulatorLogger;

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { Faults } from './faults';
 import { faultRuleSchema } from './faults';
+import { settingsPatchSchema, type SettingsHandle } from './settings';
 import type { EmulatorUser, RecordedRequest } from './types';
 
 // Test-only HTTP control surface, for suites that run the emulator in another process.
@@ -12,6 +13,7 @@ export interface ControlHooks {
   requests: () => RecordedRequest[];
   tokenRequestCount: () => number;
   resetRecords: () => void;
+  settings: SettingsHandle;
 }
 
 export function controlRoutes(hooks: ControlHooks): Router {
@@ -31,6 +33,20 @@ export function controlRoutes(hooks: ControlHooks): Router {
   router.delete('/faults', (_req, res) => {
     hooks.faults.clear();
     res.status(204).end();
+  });
+
+  router.get('/settings', (_req, res) => {
+    res.json(hooks.settings.get());
+  });
+
+  // PATCH: only the settings named in the body change.
+  router.patch('/settings', (req, res) => {
+    const parsed = settingsPatchSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: 'invalid_settings', message: parsed.error.message });
+      return;
+    }
+    res.json(hooks.settings.update(parsed.data));
   });
 
   router.get('/users', (_req, res) => {

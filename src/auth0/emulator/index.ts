@@ -6,6 +6,8 @@ import { Faults } from './faults';
 import { createSigningKey, exportPrivateKeyPem, signingKeyFromPem } from './jwt';
 import { RateLimiter } from './rateLimiter';
 import { Recorder } from './recorder';
+import { SearchIndex } from './searchIndex';
+import { settingsHandle } from './settings';
 import { readState, writeState, type StoredUser } from './state';
 import { toPublicUser, UserStore } from './userStore';
 import type { Auth0Emulator, Auth0EmulatorOptions, EmulatorClient } from './types';
@@ -35,7 +37,13 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
   const persist = (users: StoredUser[]): void => {
     if (stateFile) writeState(stateFile, { version: 1, privateKeyPem, users });
   };
-  const store = new UserStore(saved?.users ?? [], persist);
+  const searchIndex = new SearchIndex(0);
+  const settings = settingsHandle(searchIndex);
+  settings.update({ searchIndexDelayMs: opts.searchIndexDelayMs ?? 0 }); // validates the option
+  const store = new UserStore(saved?.users ?? [], persist, (userId, user) =>
+    searchIndex.record(userId, user && toPublicUser(user)),
+  );
+  searchIndex.seed(store.all().map(toPublicUser));
 
   const apis = opts.apis ?? [];
   const defaultClient: EmulatorClient = {
@@ -49,6 +57,7 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
     connections: new Set(opts.connections ?? [DEFAULT_CONNECTION]),
     key,
     store,
+    searchIndex,
     limiter: new RateLimiter(opts.rateLimit ?? { limit: 50, windowSeconds: 1 }),
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 86400,
     logger,
@@ -67,6 +76,7 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
         requests: () => recorder.requests(),
         tokenRequestCount: () => recorder.tokenRequestCount(),
         resetRecords,
+        settings,
       }
     : undefined;
 
@@ -113,5 +123,7 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
     tokenRequestCount: () => recorder.tokenRequestCount(),
     resetRecords,
     faults,
+    settings: () => settings.get(),
+    updateSettings: (patch) => settings.update(patch),
   };
 }

@@ -46,7 +46,19 @@ export interface Auth0EmulatorOptions {
   connections?: string[];
   /** Custom APIs it issues access tokens for (RS256, issuer `${url}/`). */
   apis?: EmulatorApi[];
+  /** See EmulatorSettings; default 0. */
+  searchIndexDelayMs?: number;
   logger?: EmulatorLogger;
+}
+
+/** Behaviour that can change while the emulator runs (updateSettings, PATCH /__emulator/settings). */
+export interface EmulatorSettings {
+  /**
+   * How long a write takes to reach user search (GET /api/v2/users), which Auth0 documents as
+   * eventually consistent: a new user is not found, and a deleted one still is, until then.
+   * users-by-email and GET /users/{id} are always immediate.
+   */
+  searchIndexDelayMs: number;
 }
 
 export interface EmulatorIdentity {
@@ -99,11 +111,20 @@ export interface FaultRule {
   delayMs?: number;
   hang?: boolean;
   dropAfterHandling?: boolean;
+  /**
+   * The request gets no answer; this long after it arrived the real handler runs and takes
+   * effect even if the caller has gone (timed out, killed), and its response is discarded.
+   * Cannot be combined with status, body, headers, delayMs, hang or dropAfterHandling.
+   */
+  landAfterMs?: number;
 }
 
 export interface FaultInjector {
   add(rule: FaultRule): void;
-  /** Removes every rule and releases hung requests by closing their sockets. */
+  /**
+   * Removes every rule and releases hung requests by closing their sockets. Requests already
+   * waiting to land (landAfterMs) still land: they have reached "Auth0".
+   */
   clear(): void;
   /** Rules not yet used up. */
   pending(): number;
@@ -119,4 +140,7 @@ export interface Auth0Emulator {
   tokenRequestCount(): number;
   resetRecords(): void;
   faults: FaultInjector;
+  settings(): EmulatorSettings;
+  /** Throws on an invalid value; returns the settings now in force. */
+  updateSettings(patch: Partial<EmulatorSettings>): EmulatorSettings;
 }

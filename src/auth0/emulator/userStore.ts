@@ -10,12 +10,16 @@ export type NewUser = Omit<StoredUser, 'user_id' | 'created_at' | 'updated_at'> 
   idWithoutProvider?: string;
 };
 
+/** Told about every write, one user at a time (undefined: deleted); the search index listens. */
+export type UserWriteListener = (userId: string, user: StoredUser | undefined) => void;
+
 export class UserStore {
   private readonly byId = new Map<string, StoredUser>();
 
   constructor(
     initial: StoredUser[],
     private readonly onChange: (users: StoredUser[]) => void,
+    private readonly onWrite: UserWriteListener = () => {},
   ) {
     for (const user of initial) this.byId.set(user.user_id, user);
   }
@@ -55,13 +59,17 @@ export class UserStore {
     };
     this.byId.set(user.user_id, user);
     this.onChange(this.all());
+    this.onWrite(user.user_id, user);
     return user;
   }
 
   /** Returns whether a user was removed; the route answers 204 either way, as Auth0 does. */
   delete(userId: string): boolean {
     const removed = this.byId.delete(userId);
-    if (removed) this.onChange(this.all());
+    if (removed) {
+      this.onChange(this.all());
+      this.onWrite(userId, undefined);
+    }
     return removed;
   }
 }

@@ -1,28 +1,15 @@
-import express, { Router, type Request } from 'express';
+import express, { Router } from 'express';
 import type { EmulatorContext } from './context';
 import { validateCreateUserBody } from './createUserBody';
 import { sendManagementError } from './errors';
 import { managementGate, requireScope } from './managementGate';
 import { hashPassword, meetsGoodPolicy } from './password';
+import { project, queryString } from './queryParams';
+import { searchUsers } from './searchRoute';
 import { profileDefaults, toPublicUser } from './userStore';
-import type { EmulatorUser } from './types';
 
-// The slice of Management API v2 the product needs: create, look up and delete database users.
-
-const queryString = (req: Request, name: string): string | undefined => {
-  const value: unknown = req.query[name];
-  return typeof value === 'string' ? value : undefined;
-};
-
-/** Auth0's `fields` / `include_fields` query parameters, which the SDK exposes. */
-function project(user: EmulatorUser, req: Request): Partial<EmulatorUser> {
-  const fields = queryString(req, 'fields')?.split(',').filter(Boolean);
-  if (!fields?.length) return user;
-  const include = queryString(req, 'include_fields') !== 'false';
-  return Object.fromEntries(
-    Object.entries(user).filter(([key]) => fields.includes(key) === include),
-  );
-}
+// The slice of Management API v2 the product needs: create, look up, search and delete database
+// users.
 
 export function usersRoutes(ctx: EmulatorContext): Router {
   const router = Router();
@@ -76,6 +63,8 @@ export function usersRoutes(ctx: EmulatorContext): Router {
     ctx.logger?.info({ userId: user.user_id }, 'auth0 emulator: user created');
     res.status(201).json(toPublicUser(user));
   });
+
+  router.get('/users', requireScope('read:users', 'read:user_idp_tokens'), searchUsers(ctx));
 
   router.get('/users-by-email', requireScope('read:users'), (req, res) => {
     const email = queryString(req, 'email');
