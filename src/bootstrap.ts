@@ -9,7 +9,8 @@ import { builtinRules } from './signup/policy/builtinRules';
 import { preSignupRules } from './signup/policy/hooks';
 import { createSignupPolicy } from './signup/policy/signupPolicy';
 import type { PreSignupRule } from './signup/policy/types';
-import { reconcileSignups } from './signup/reconcile';
+import type { ReconcileSummary } from './signup/reconcile';
+import { createReconcileLoop } from './signup/reconcileLoop';
 import { migrateFleetAndTemplate } from './tenants/fleetMigration';
 
 /**
@@ -21,6 +22,8 @@ export interface Service extends Runtime {
   app: Express;
   /** The outbox consumers running in this process (RabbitMQ, webhook). */
   relays: EventRelays;
+  /** A full reconcile now, as this service's background loop runs it. */
+  reconcile(): Promise<ReconcileSummary>;
 }
 
 export interface ServiceOptions {
@@ -34,9 +37,24 @@ export async function startService(
   options: ServiceOptions = {},
 ): Promise<Service> {
   const runtime = await startRuntime(config, logger);
+  // Background jobs stop before the runtime (pools, owner lock) they use, newest first.
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const stop of closers.reverse()) {
+      await stop().catch((err: unknown) => logger.error({ err }, 'stopping a job failed'));
+    }
+    await runtime.close();
+  };
   try {
     const { schools, tenants, auth0, catalog, ownerKey } = runtime;
-    await reconcileSignups({ catalog, auth0, tenants, logger });
+    const inFlight = new Set<string>();
+    const horizonSeconds = config.reconcileHorizonSeconds;
+    const reconciler = createReconcileLoop(
+      { catalog, auth0, tenants, logger, horizonSeconds, self: { ownerKey, inFlight } },
+      { intervalSeconds: config.reconcileIntervalSeconds },
+    );
+    closers.push(() => reconciler.stop());
+    await reconciler.runNow();
     if (config.migrateTenantsOnStart) {
       // Failures are recorded per tenant; the server still starts and serves the others.
       await migrateFleetAndTemplate({
@@ -65,6 +83,9 @@ export async function startService(
         ownerKey,
         policy,
         connection: runtime.auth0Config.connection,
+        inFlight,
+        horizonSeconds,
+        onLeftForReconcile: () => reconciler.soon(),
       },
       health: { checkCatalog: catalogReadiness(catalog) },
       sync: {
@@ -76,17 +97,10 @@ export async function startService(
     });
     // Started last: a failed start leaves no consumer running.
     const relays = startEventRelays({ config, catalog, catalogUrl: runtime.catalogUrl, logger });
-    return {
-      ...runtime,
-      app,
-      relays,
-      async close() {
-        await relays.stop();
-        await runtime.close();
-      },
-    };
+    closers.push(() => relays.stop());
+    return { ...runtime, app, relays, reconcile: () => reconciler.runNow(), close };
   } catch (error) {
-    await runtime.close();
+    await close();
     throw error;
   }
 }

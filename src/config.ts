@@ -25,7 +25,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: port(3000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   EMBEDDED_PG_PORT: port(54329),
   EMBEDDED_PG_DATA_DIR: z.string().default('.data/postgres'),
@@ -45,6 +45,7 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9_]{1,63}$/, 'must be a database name of a-z, 0-9 and _')
     .default('tenant_template'),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
+  RECONCILE_HORIZON_SECONDS: positiveInt(900),
   // Not the CPU count: a deploy finds most tenants' pages out of the OS cache, and more
   // connections overlap those reads (bench/README: 8 was 25-35% faster than 4 on a cold
   // 2-core machine, and 4% slower with everything cached).
@@ -84,6 +85,8 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
+  /** The tenants CLI's: quieter by default, its stdout is the command's output. */
+  cliLogLevel: string;
   bodyLimit: string;
   /** Undefined means "start the embedded PostgreSQL". */
   databaseUrl: string | undefined;
@@ -104,6 +107,11 @@ export interface Config {
   tenantSpareDatabases: number;
   /** How often the server retries unfinished compensations (0 = only at start-up). */
   reconcileIntervalSeconds: number;
+  /**
+   * How long after a rollback an Auth0 create of that signup may still land, so its
+   * tombstone is watched (catalog/tombstonesRepository.ts).
+   */
+  reconcileHorizonSeconds: number;
   /** Browser origins allowed to call the API cross-origin (exact matches). */
   corsOrigins: readonly string[];
   /** express's `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
@@ -219,11 +227,21 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     );
   }
 
+  // A create may be in flight for the whole retry budget plus one timeout, and Auth0 may
+  // finish it later still: the horizon must cover that with room to spare.
+  const minHorizon = Math.ceil((e.AUTH0_RETRY_BUDGET_MS + e.AUTH0_TIMEOUT_MS) / 1000) + 60;
+  if (e.RECONCILE_HORIZON_SECONDS < minHorizon) {
+    throw new ConfigError(
+      `Invalid configuration: RECONCILE_HORIZON_SECONDS must be at least ${minHorizon} (AUTH0_RETRY_BUDGET_MS + AUTH0_TIMEOUT_MS + 60 s)`,
+    );
+  }
+
   return Object.freeze({
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    cliLogLevel: e.LOG_LEVEL ?? 'warn',
     bodyLimit: e.BODY_LIMIT,
     databaseUrl: e.DATABASE_URL,
     embeddedPostgres: Object.freeze({ port: e.EMBEDDED_PG_PORT, dataDir: e.EMBEDDED_PG_DATA_DIR }),
@@ -241,6 +259,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     tenantTemplateDb: e.TENANT_TEMPLATE_DB,
     tenantSpareDatabases: e.TENANT_SPARE_DATABASES,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    reconcileHorizonSeconds: e.RECONCILE_HORIZON_SECONDS,
     corsOrigins: Object.freeze(parseOrigins(e.CORS_ORIGINS)),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     signupRateLimit: Object.freeze({

@@ -12,8 +12,9 @@ export abstract class AppError extends Error {
   abstract readonly code: string;
   readonly details: FieldErrors | undefined;
 
-  constructor(message: string, details?: FieldErrors) {
-    super(message);
+  /** `cause` stays in the log (errorHandler logs 5xx errors), never in the response. */
+  constructor(message: string, details?: FieldErrors, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
     this.details = details;
   }
@@ -83,6 +84,31 @@ export class Auth0UnavailableError extends AppError {
   }
 }
 
+/**
+ * A database (the catalog's, or a tenant's server) was briefly unreachable: restarting,
+ * refusing connections, or out of pooled connections. Whatever the request had done was
+ * undone; trying again shortly is expected to work.
+ */
+export class DatabaseUnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = 'database_unavailable';
+
+  constructor(options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(
+      'The database is briefly unavailable. Nothing was created; please try again shortly.',
+      undefined,
+      options,
+    );
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 5;
+  }
+
+  readonly retryAfterSeconds: number;
+
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+  }
+}
+
 /** Auth0 answered something we cannot map to a user-facing error (a bug or a misconfiguration). */
 export class Auth0RequestError extends AppError {
   readonly status = 502;
@@ -131,7 +157,13 @@ export class ProvisioningError extends AppError {
   constructor(
     readonly step: string,
     readonly causeMessage: string,
+    options?: { cause?: unknown },
   ) {
-    super('The school could not be set up. Nothing was created; please try again.');
+    // The cause lets isDatabaseUnavailable tell an outage from a real failure.
+    super(
+      'The school could not be set up. Nothing was created; please try again.',
+      undefined,
+      options,
+    );
   }
 }

@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import { startService } from './bootstrap';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
-import { reconcileSignups } from './signup/reconcile';
 
 /** Entry point: config, start-up migrations, listen, graceful shutdown. */
 async function main(): Promise<void> {
@@ -27,24 +26,14 @@ async function main(): Promise<void> {
   });
   logger.info({ url: `http://localhost:${config.port}` }, 'tenant signup service listening');
 
-  // Compensations that failed (e.g. Auth0 was down) are retried without waiting for a restart.
-  const reconcileTimer =
-    config.reconcileIntervalSeconds > 0
-      ? setInterval(() => {
-          reconcileSignups(service).catch((err: unknown) =>
-            logger.error({ err }, 'periodic reconcile failed'),
-          );
-        }, config.reconcileIntervalSeconds * 1000).unref()
-      : undefined;
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    clearInterval(reconcileTimer);
-    // Stop accepting, let in-flight signups finish (or compensate), then close the pools. A
-    // signup still running after the grace period is cut off; the next start reconciles it.
+    // Stop accepting, let in-flight signups finish (or compensate), then stop the service's
+    // background jobs and close the pools. A signup still running after the grace period is
+    // cut off; the next start reconciles it.
     server.closeIdleConnections();
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 25_000).unref())]);

@@ -27,6 +27,11 @@ export interface CreateUserInput {
   userMetadata?: Record<string, unknown>;
   /** Added by pre-signup rules; never overrides db_name or signup_id. */
   appMetadata?: Record<string, unknown>;
+  /**
+   * Called when an attempt's outcome is unknown (timed out, connection cut, a 5xx): Auth0
+   * may have stored, or may still store, that user even if the call ends in an error.
+   */
+  onOutcomeUnknown?: () => void;
 }
 
 export interface Auth0Client {
@@ -36,6 +41,15 @@ export interface Auth0Client {
 }
 
 const PASSWORD_ERRORS = /^Password(Strength|Dictionary|History|NoUserInfo)Error/;
+
+/**
+ * Whether Auth0 may have acted on a request whose answer we did not get: anything but a
+ * refused connection (nothing was sent) or a 429 (refused before any work) on the way.
+ */
+function outcomeUnknown(res: AxiosResponse | { networkError: string }): boolean {
+  if ('networkError' in res) return res.networkError !== 'ECONNREFUSED';
+  return res.status >= 500;
+}
 
 export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Client {
   const http = createAuth0Http(config);
@@ -76,11 +90,13 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
     what: string,
     request: (token: string) => Promise<AxiosResponse>,
     handle: (res: AxiosResponse, attempt: number) => Promise<Attempt<T>> | Attempt<T>,
+    onOutcomeUnknown?: () => void,
   ): Promise<T> {
     let refreshedAfter401 = false;
     return withRetries(async (attempt) => {
       const token = await tokens.get();
       const res = await send(() => request(token));
+      if (onOutcomeUnknown && outcomeUnknown(res)) onOutcomeUnknown();
       if ('networkError' in res || isRetryableStatus(res.status)) {
         logger.warn(
           { what, attempt, status: 'status' in res ? res.status : undefined },
@@ -149,6 +165,7 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
           }
           return unexpected('create user', res);
         },
+        input.onOutcomeUnknown,
       );
     },
 

@@ -3,6 +3,7 @@ import type { Knex } from '../db/knexFactory';
 import { pgConstraint, pgErrorCode } from '../db/knexFactory';
 import { DatabaseNameUnavailableError, EmailTakenError, SchoolTakenError } from '../errors';
 import { OUTBOX_CHANNEL, userNewEvent, type UserNewEvent } from '../events/userNew';
+import { OWNER_IS_GONE_SQL } from './ownerLock';
 
 /** catalog.schools: the registry of tenants and the arbiter of who gets a name. */
 
@@ -61,8 +62,13 @@ export interface Reservation {
 }
 
 export interface SchoolsRepository {
-  /** Claims the name and email (status `provisioning`); the unique indexes pick one winner. */
+  /**
+   * Claims the name and email (status `provisioning`); the unique indexes pick one winner.
+   * `id` is chosen by the caller, so it can count the signup as in flight before the row
+   * exists (a row whose INSERT committed but whose answer was lost is still recognised).
+   */
   reserve(input: {
+    id: string;
     name: string;
     dbName: string;
     email: string;
@@ -80,6 +86,19 @@ export interface SchoolsRepository {
   markFailed(id: string, error: string): Promise<void>;
   /** Gives the name and email back (the signup left nothing else behind). */
   release(id: string): Promise<void>;
+  /**
+   * Gives the name and email back, leaving a tombstone (catalog/tombstonesRepository.ts) for
+   * an Auth0 create of this signup that may still land: checked until `horizonSeconds` from
+   * now. Row and tombstone change in one statement.
+   */
+  releaseWithTombstone(id: string, horizonSeconds: number): Promise<void>;
+  /**
+   * Signups nobody will finish: `failed` ones, and `provisioning` ones whose owner process is
+   * gone, or is this process (`self.ownerKey`) but no longer has them in flight.
+   */
+  abandoned(self: { ownerKey: number; inFlight: readonly string[] } | undefined): Promise<School[]>;
+  /** Every catalogued signup id (any status), lower-case. */
+  ids(): Promise<Set<string>>;
   findByDbName(dbName: string): Promise<School | undefined>;
   list(): Promise<School[]>;
 }
@@ -95,10 +114,10 @@ export interface SignupCompletion {
 
 export function createSchoolsRepository(db: Knex): SchoolsRepository {
   return {
-    async reserve({ name, dbName, email, ownerKey }) {
+    async reserve({ id, name, dbName, email, ownerKey }) {
       try {
         const [row]: (SchoolRow & { database_taken: boolean })[] = await db(TABLE)
-          .insert({ name, db_name: dbName, email, status: 'provisioning', owner_key: ownerKey })
+          .insert({ id, name, db_name: dbName, email, status: 'provisioning', owner_key: ownerKey })
           .returning([
             '*',
             db.raw('EXISTS (SELECT 1 FROM pg_database WHERE datname = db_name) AS database_taken'),
@@ -160,6 +179,39 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
     },
     async release(id) {
       await db(TABLE).where({ id }).delete();
+    },
+    async releaseWithTombstone(id, horizonSeconds) {
+      await db.raw(
+        `WITH gone AS (DELETE FROM catalog.schools WHERE id = ? RETURNING id, email, db_name)
+         INSERT INTO catalog.signup_tombstones (signup_id, email, db_name, expires_at, next_check_at)
+         SELECT id, email, db_name, now() + make_interval(secs => ?), now() + interval '2 seconds'
+         FROM gone
+         ON CONFLICT (signup_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+        [id, horizonSeconds],
+      );
+    },
+    async abandoned(self) {
+      const mine = self
+        ? db.raw('(s.owner_key = ? AND NOT s.id = ANY(?::uuid[]))', [
+            self.ownerKey,
+            [...self.inFlight],
+          ])
+        : db.raw('false');
+      const { rows } = await db.raw<{ rows: SchoolRow[] }>(
+        `SELECT * FROM catalog.schools s
+         WHERE s.status <> 'ready'
+           AND (s.status = 'failed' OR s.owner_key IS NULL OR ?
+                OR (${OWNER_IS_GONE_SQL} AND s.owner_key IS DISTINCT FROM ?))
+         ORDER BY s.created_at`,
+        // This process's own rows are judged by its in-flight list alone: while its owner
+        // lock is being retaken (a database restart) its lock looks gone.
+        [mine, self?.ownerKey ?? null],
+      );
+      return rows.map(toSchool);
+    },
+    async ids() {
+      const ids = (await db(TABLE).pluck('id')) as string[];
+      return new Set(ids.map((id) => id.toLowerCase()));
     },
     async findByDbName(dbName) {
       const row = (await db(TABLE).where({ db_name: dbName }).first()) as SchoolRow | undefined;

@@ -16,4 +16,4 @@ export type Command<P = unknown> = CommandText & { parse(args: string[]): P } & 
   );
 
 /** Keeps each command's parsed type while the table holds them all. */
-export const command = <P>(c: Command<P>): Command => c as unknown as Command;
+export const command = <P>(c: Command<P>): Command => c;

@@ -40,7 +40,7 @@ const STATUS_TITLES: Record<number, string> = {
   429: 'Too many signups',
   500: 'Signup failed on our side',
   502: 'Auth0 rejected the request',
-  503: 'Auth0 unavailable',
+  503: 'A dependency (Auth0 or a database) is briefly unavailable',
 };
 
 /** One response per status; its schema narrows `code` to the codes that status can carry. */

@@ -2,6 +2,7 @@ import {
   Auth0RequestError,
   Auth0UnavailableError,
   DatabaseNameUnavailableError,
+  DatabaseUnavailableError,
   EmailTakenError,
   PayloadTooLargeError,
   ProvisioningError,
@@ -97,6 +98,10 @@ export function signupErrors(bodyLimit: string): DocumentedError[] {
     documented(
       new Auth0UnavailableError(30, 'example'),
       'Auth0 is unreachable, timing out, failing or rate limiting beyond the retry budget; retry after Retry-After seconds.',
+    ),
+    documented(
+      new DatabaseUnavailableError(),
+      'A database was briefly unreachable at some step (restarting, refusing connections, no pooled connection free in time); everything was undone. Retry after Retry-After seconds. A real failure of the tenant schema stays 500 provisioning_failed.',
     ),
   ];
 }

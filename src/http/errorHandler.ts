@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import {
   AppError,
+  DatabaseUnavailableError,
   NotFoundError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
@@ -35,7 +37,13 @@ function fromBodyParser(error: unknown, bodyLimit: string): AppError | undefined
 
 export function errorHandler(bodyLimit: string): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const known = error instanceof AppError ? error : fromBodyParser(error, bodyLimit);
+    const known =
+      error instanceof AppError
+        ? error
+        : (fromBodyParser(error, bodyLimit) ??
+          (isDatabaseUnavailable(error)
+            ? new DatabaseUnavailableError({ cause: error })
+            : undefined));
     if (!known) {
       req.log.error({ err: error }, 'unhandled error');
       res.status(500).json(INTERNAL_ERROR_BODY);

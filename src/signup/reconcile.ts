@@ -1,16 +1,22 @@
 import type { Auth0Client } from '../auth0/managementClient';
-import { liveOwnerKeys, OWNER_IS_GONE_SQL } from '../catalog/ownerLock';
-import { toSchool, type School, type SchoolRow } from '../catalog/schoolsRepository';
+import { liveOwnerKeys } from '../catalog/ownerLock';
+import { whileReconciling } from '../catalog/reconcileLock';
+import { createSchoolsRepository, type School } from '../catalog/schoolsRepository';
+import { createTombstonesRepository } from '../catalog/tombstonesRepository';
 import type { Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
 import type { TenantProvisioner } from '../tenants/provisioner';
+import { checkTombstones } from './tombstoneChecks';
 
 /**
  * Finishes what interrupted signups left: rows still `provisioning` whose process is gone
- * (kill -9, power loss) and rows `failed` because a compensation could not run. Each is
- * rolled back completely — its Auth0 user (found by id, or by email + app_metadata.signup_id
- * when the create response was lost), its staging or tenant database (only if it carries
- * this signup's marker), then the row. Runs at start-up, periodically, and from the CLI.
+ * (kill -9, power loss) or that their own live process no longer has in flight, and rows
+ * `failed` because a compensation could not run. Each is rolled back completely — its Auth0
+ * user (found by id, or by email + app_metadata.signup_id when the create response was
+ * lost), its staging or tenant database (only if it carries this signup's marker), then the
+ * row, which leaves a tombstone: the dead owner's create may still land in Auth0, and the
+ * tombstone checks catch it (tombstoneChecks.ts). Runs at start-up, periodically, and from
+ * the CLI.
  */
 
 export interface ReconcileDeps {
@@ -18,6 +24,10 @@ export interface ReconcileDeps {
   auth0: Auth0Client;
   tenants: TenantProvisioner;
   logger: Logger;
+  /** How long a rolled-back signup's tombstone is watched (RECONCILE_HORIZON_SECONDS). */
+  horizonSeconds: number;
+  /** The calling process's own signups: its owner key and the ids it has in flight. */
+  self?: { ownerKey: number; inFlight: ReadonlySet<string> };
 }
 
 export interface ReconcileSummary {
@@ -26,10 +36,9 @@ export interface ReconcileSummary {
   rolledBack: string[];
   failed: { dbName: string; error: string }[];
   orphanDatabasesDropped: string[];
+  /** Signups whose Auth0 user landed after they were rolled back, and was deleted. */
+  lateUsersDeleted: string[];
 }
-
-/** One reconciler at a time across all processes. */
-const RECONCILE_LOCK_KEY = 7_302_114_552;
 
 export async function reconcileSignups(deps: ReconcileDeps): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = {
@@ -37,57 +46,51 @@ export async function reconcileSignups(deps: ReconcileDeps): Promise<ReconcileSu
     rolledBack: [],
     failed: [],
     orphanDatabasesDropped: [],
+    lateUsersDeleted: [],
   };
-  // The lock lives in a transaction on one connection; the work uses other pooled ones.
-  await deps.catalog.transaction(async (trx) => {
-    const { rows } = await trx.raw<{ rows: { ok: boolean }[] }>(
-      'SELECT pg_try_advisory_xact_lock(?) AS ok',
-      [RECONCILE_LOCK_KEY],
-    );
-    if (!rows[0]?.ok) return;
-    summary.ran = true;
+  summary.ran = await whileReconciling(deps.catalog, async () => {
     await rollBackAbandoned(deps, summary);
     await dropOrphanDatabases(deps, summary);
+    const checks = await checkTombstones({
+      tombstones: createTombstonesRepository(deps.catalog),
+      auth0: deps.auth0,
+      logger: deps.logger,
+    });
+    summary.lateUsersDeleted.push(...checks.lateUsersDeleted);
   });
   const changed =
-    summary.rolledBack.length + summary.failed.length + summary.orphanDatabasesDropped.length;
+    summary.rolledBack.length +
+    summary.failed.length +
+    summary.orphanDatabasesDropped.length +
+    summary.lateUsersDeleted.length;
   if (changed > 0) deps.logger.info(summary, 'reconcile finished');
   return summary;
 }
 
 async function rollBackAbandoned(deps: ReconcileDeps, summary: ReconcileSummary): Promise<void> {
-  const { rows } = await deps.catalog.raw<{ rows: SchoolRow[] }>(
-    `SELECT * FROM catalog.schools s
-     WHERE s.status <> 'ready' AND (s.status = 'failed' OR s.owner_key IS NULL OR ${OWNER_IS_GONE_SQL})
-     ORDER BY s.created_at`,
-  );
-  for (const school of rows.map(toSchool)) {
+  const schools = createSchoolsRepository(deps.catalog);
+  const self = deps.self && { ownerKey: deps.self.ownerKey, inFlight: [...deps.self.inFlight] };
+  for (const school of await schools.abandoned(self)) {
     try {
       await rollBack(school, deps);
       summary.rolledBack.push(school.dbName);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       summary.failed.push({ dbName: school.dbName, error: message });
-      await deps
-        .catalog('catalog.schools')
-        .where({ id: school.id })
-        .update({
-          status: 'failed',
-          last_error: `reconcile: ${message}`.slice(0, 1000),
-          last_error_at: deps.catalog.fn.now(),
-        });
+      await schools.markFailed(school.id, `reconcile: ${message}`);
     }
   }
 }
 
-async function rollBack(school: School, { auth0, tenants, catalog, logger }: ReconcileDeps) {
+async function rollBack(school: School, deps: ReconcileDeps) {
+  const { auth0, tenants, catalog, logger } = deps;
   const users = (await auth0.findUsersByEmail(school.email)).filter(
     (u) => u.user_id === school.auth0UserId || u.app_metadata?.signup_id === school.id,
   );
   for (const user of users) await auth0.deleteUser(user.user_id);
   await tenants.dropStaging(school.id);
   await tenants.dropIfOwned(school.dbName, school.id);
-  await catalog('catalog.schools').where({ id: school.id }).delete();
+  await createSchoolsRepository(catalog).releaseWithTombstone(school.id, deps.horizonSeconds);
   logger.warn(
     { dbName: school.dbName, auth0Users: users.length },
     'rolled back an interrupted signup',
@@ -101,9 +104,7 @@ async function rollBack(school: School, { auth0, tenants, catalog, logger }: Rec
  */
 async function dropOrphanDatabases(deps: ReconcileDeps, summary: ReconcileSummary): Promise<void> {
   const ours = await deps.tenants.ownDatabases();
-  const known = new Set(
-    ((await deps.catalog('catalog.schools').pluck('id')) as string[]).map((id) => id.toLowerCase()),
-  );
+  const known = await createSchoolsRepository(deps.catalog).ids();
   for (const { dbName, signupId, staging } of ours) {
     if (known.has(signupId)) continue;
     await (staging
@@ -115,6 +116,8 @@ async function dropOrphanDatabases(deps: ReconcileDeps, summary: ReconcileSummar
   // server that started meanwhile is never mistaken for a dead one's.
   const spares = await deps.tenants.ownSpares();
   const live = await liveOwnerKeys(deps.catalog);
+  // Our own lock may be briefly lost (a database restart) while we still keep our spares.
+  if (deps.self) live.add(deps.self.ownerKey);
   for (const { dbName, ownerKey } of spares) {
     if (live.has(ownerKey)) continue;
     await deps.tenants.drop(dbName);

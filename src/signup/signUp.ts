@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Auth0Client } from '../auth0/managementClient';
 import type { SchoolsRepository } from '../catalog/schoolsRepository';
-import { DatabaseNameUnavailableError } from '../errors';
+import { isDatabaseUnavailable } from '../db/unavailable';
+import { AppError, DatabaseNameUnavailableError, DatabaseUnavailableError } from '../errors';
 import { DEFAULT_LOCALE, type Locale } from '../i18n/locale';
+import { pgErrorCode } from '../db/knexFactory';
 import type { Logger } from '../logger';
 import type { TenantProvisioner } from '../tenants/provisioner';
 import { createSignupPolicy, type SignupPolicy } from './policy/signupPolicy';
@@ -19,6 +22,15 @@ export interface SignupDeps {
   policy?: SignupPolicy;
   /** Auth0 connection users are created in (recorded in catalog.users). */
   connection?: string;
+  /**
+   * Ids of this process's signups in flight: a reservation of ours missing from it is one
+   * nobody will finish (its undo failed), which our own reconcile then rolls back.
+   */
+  inFlight: Set<string>;
+  /** How long a rolled-back signup's tombstone is watched (RECONCILE_HORIZON_SECONDS). */
+  horizonSeconds: number;
+  /** Called when an undo failed and left work for the reconciler, so it can come sooner. */
+  onLeftForReconcile?: () => void;
 }
 
 export interface SignupContext {
@@ -44,7 +56,6 @@ export async function signUp(
   deps: SignupDeps,
   context: SignupContext = {},
 ): Promise<SignupResult> {
-  const { schools, auth0, tenants, ownerKey } = deps;
   const logger = deps.logger.child({ dbName: input.dbName });
 
   // 0. Pre-signup rules, before anything is reserved or created: a denial (403) or a rule's
@@ -56,15 +67,45 @@ export async function signUp(
     locale: context.locale ?? DEFAULT_LOCALE,
   });
 
+  // Counted in flight before its row exists: see SignupDeps.inFlight.
+  const id = randomUUID();
+  deps.inFlight.add(id);
+  try {
+    return await runSaga(id, input, metadata, deps, logger);
+  } catch (error) {
+    throw clientError(error);
+  } finally {
+    deps.inFlight.delete(id);
+  }
+}
+
+/** Steps 1–4, each undo registered right after the step it undoes. */
+async function runSaga(
+  id: string,
+  input: SignupInput,
+  metadata: Awaited<ReturnType<SignupPolicy['run']>>,
+  deps: SignupDeps,
+  logger: Logger,
+): Promise<SignupResult> {
+  const { schools, auth0, tenants, ownerKey } = deps;
   // 1. Claim the name and email before any external call: the catalog's unique indexes pick
   //    one winner per race (409 school_taken / email_taken for the others).
   const { school, databaseTaken } = await schools.reserve({
-    ...input,
+    id,
     name: input.schoolName,
+    dbName: input.dbName,
+    email: input.email,
     ownerKey,
   });
+  // Set when an attempt's outcome is unknown (a timeout, a cut connection, a 5xx): Auth0 may
+  // still store that user after we give up, so the released name leaves a tombstone.
+  let createMayLand = false;
   const undo = new Compensations(logger);
-  undo.add('release reservation', () => schools.release(school.id));
+  undo.add('release reservation', () =>
+    createMayLand
+      ? schools.releaseWithTombstone(school.id, deps.horizonSeconds)
+      : schools.release(school.id),
+  );
 
   try {
     // 2. A database someone else made under this name is never adopted; fail before Auth0.
@@ -83,6 +124,7 @@ export async function signUp(
         signupId: school.id,
         userMetadata: metadata.userMetadata,
         appMetadata: metadata.appMetadata,
+        onOutcomeUnknown: () => (createMayLand = true),
       }),
       tenants.prepare(school.id),
     ]);
@@ -125,12 +167,31 @@ export async function signUp(
   } catch (error) {
     const clean = await undo.run();
     if (!clean) {
-      // Left for the reconciler, which retries failed rows; the client still gets the cause.
+      // Left for the reconciler, which retries failed rows (and, if even this write fails,
+      // finds the row missing from inFlight); the client still gets the cause.
       await schools.markFailed(school.id, describe(error)).catch(() => undefined);
+      deps.onLeftForReconcile?.();
     }
     throw error;
   }
 }
+
+/**
+ * A database that was briefly away (a restart, refused connections, no pooled connection
+ * in time) at any step is a 503 the client may retry, not a failure of the signup itself.
+ * So is a reservation that a reconciler rolled back because our owner lock looked lost
+ * meanwhile (a restart of the catalog's server ends the session holding it).
+ */
+function clientError(error: unknown): unknown {
+  if (error instanceof AppError && !(error.cause !== undefined && isDatabaseUnavailable(error)))
+    return error;
+  if (isDatabaseUnavailable(error) || pgErrorCode(error) === NO_LONGER_PROVISIONING)
+    return new DatabaseUnavailableError({ cause: error });
+  return error;
+}
+
+/** Raised by catalog.complete_signup when the row is no longer `provisioning`. */
+const NO_LONGER_PROVISIONING = 'P0002';
 
 function describe(error: unknown): string {
   const e = error as { code?: unknown; causeMessage?: unknown; message?: unknown };

@@ -108,7 +108,9 @@ export interface ProvisionerOptions {
 const MAX_PENDING_WARM_UPS = 100;
 
 const failure = (step: string, error: unknown) =>
-  new ProvisioningError(step, error instanceof Error ? error.message : String(error));
+  new ProvisioningError(step, error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
 
 export function createTenantProvisioner(opts: ProvisionerOptions): TenantProvisioner {
   const { admin, serverUrl, migrationsDir, logger, useTemplate = true } = opts;

@@ -77,7 +77,7 @@ describe('GET /openapi.json', () => {
       'internal_error',
     ]);
     expect(codes('502').code.enum).toEqual(['auth0_error']);
-    expect(codes('503').code.enum).toEqual(['auth0_unavailable']);
+    expect(codes('503').code.enum).toEqual(['auth0_unavailable', 'database_unavailable']);
     expect(Object.keys(responses['429']!.headers as Json)).toContain('Retry-After');
     expect(Object.keys(responses['503']!.headers as Json)).toContain('Retry-After');
   });

@@ -1,7 +1,6 @@
 import request from 'supertest';
 import { databaseNameOf, withDatabase } from '../../src/db/databaseUrl';
 import { createKnex } from '../../src/db/knexFactory';
-import { reconcileSignups } from '../../src/signup/reconcile';
 import { ownershipFor } from '../../src/tenants/ownership';
 import { expectConsistent } from '../helpers/consistency';
 import { migrationsDirWith } from '../helpers/migrationsDir';
@@ -102,11 +101,11 @@ test('when the compensation itself fails (Auth0 down while undoing), the row is 
   expect(svc.emulator.findUserByEmail(s.body.email)).toBeDefined();
 
   // While Auth0 is still down, reconcile keeps the row.
-  const stillDown = await reconcileSignups(broken);
+  const stillDown = await broken.reconcile();
   expect(stillDown.failed.map((f) => f.dbName)).toEqual([s.dbName]);
 
   svc.emulator.faults.clear();
-  const summary = await reconcileSignups(broken);
+  const summary = await broken.reconcile();
   expect(summary.rolledBack).toEqual([s.dbName]);
   expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
   await expectConsistent({ ...broken, attempted: [s.dbName] });
@@ -128,7 +127,7 @@ test('reconcile drops its own orphaned staging and marked databases, never anoth
   await svc.admin.raw(`COMMENT ON DATABASE ?? IS '${ours.marker(orphanId)}'`, [orphanTenant]);
   await svc.admin.raw(`COMMENT ON DATABASE ?? IS '${theirs.marker(orphanId)}'`, [theirTenant]);
 
-  const summary = await reconcileSignups(svc);
+  const summary = await svc.reconcile();
 
   expect(summary.orphanDatabasesDropped.sort()).toEqual([orphanStaging, orphanTenant].sort());
   const left = (await svc

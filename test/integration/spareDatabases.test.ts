@@ -7,7 +7,6 @@ import {
 } from '../../src/auth0/emulator';
 import { createKnex } from '../../src/db/knexFactory';
 import { withDatabase } from '../../src/db/databaseUrl';
-import { reconcileSignups } from '../../src/signup/reconcile';
 import { ownershipFor } from '../../src/tenants/ownership';
 import { cloneTemplate } from '../../src/tenants/templateDatabase';
 import { expectConsistent } from '../helpers/consistency';
@@ -127,7 +126,7 @@ test('the reconciler drops spares of servers that are gone, never those of a liv
     await cloneTemplate(svc.catalog, svc.config.tenantTemplateDb, dead, svc.tenants.schema),
   ).toBe(true);
 
-  const summary = await reconcileSignups(svc);
+  const summary = await svc.reconcile();
 
   expect(summary.orphanDatabasesDropped).toEqual([dead]);
   expect(await databaseExists(svc.admin, dead)).toBe(false);
