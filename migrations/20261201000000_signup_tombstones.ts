@@ -10,6 +10,9 @@ import type { Knex } from 'knex';
  *
  * No unique index on the email or the name: a tombstone never blocks a new signup of the
  * same school or address (its user carries another signup id).
+ *
+ * `catalog.background_jobs`: when a periodic job shared by every server last started (the
+ * Auth0 sweep), so N servers run it once per interval between them, not N times.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.withSchema('catalog').createTable('signup_tombstones', (t) => {
@@ -25,8 +28,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(
     'CREATE INDEX signup_tombstones_next_check_idx ON catalog.signup_tombstones (next_check_at)',
   );
+  await knex.schema.withSchema('catalog').createTable('background_jobs', (t) => {
+    t.text('name').primary();
+    t.timestamp('last_started_at', { useTz: true }).notNullable();
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.withSchema('catalog').dropTable('background_jobs');
   await knex.schema.withSchema('catalog').dropTable('signup_tombstones');
 }

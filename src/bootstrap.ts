@@ -49,8 +49,20 @@ export async function startService(
     const { schools, tenants, auth0, catalog, ownerKey } = runtime;
     const inFlight = new Set<string>();
     const horizonSeconds = config.reconcileHorizonSeconds;
+    const sweepMinutes = config.reconcileAuth0SweepMinutes;
     const reconciler = createReconcileLoop(
-      { catalog, auth0, tenants, logger, horizonSeconds, self: { ownerKey, inFlight } },
+      {
+        catalog,
+        auth0,
+        tenants,
+        logger,
+        horizonSeconds,
+        self: { ownerKey, inFlight },
+        auth0Sweep:
+          sweepMinutes > 0
+            ? { deployment: runtime.deployment, everySeconds: sweepMinutes * 60 }
+            : undefined,
+      },
       { intervalSeconds: config.reconcileIntervalSeconds },
     );
     closers.push(() => reconciler.stop());
@@ -81,6 +93,7 @@ export async function startService(
         auth0,
         logger,
         ownerKey,
+        deployment: runtime.deployment,
         policy,
         connection: runtime.auth0Config.connection,
         inFlight,

@@ -46,6 +46,7 @@ const EnvSchema = z.object({
     .default('tenant_template'),
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   RECONCILE_HORIZON_SECONDS: positiveInt(900),
+  RECONCILE_AUTH0_SWEEP_MINUTES: z.coerce.number().int().min(0).default(60),
   // Not the CPU count: a deploy finds most tenants' pages out of the OS cache, and more
   // connections overlap those reads (bench/README: 8 was 25-35% faster than 4 on a cold
   // 2-core machine, and 4% slower with everything cached).
@@ -112,6 +113,8 @@ export interface Config {
    * tombstone is watched (catalog/tombstonesRepository.ts).
    */
   reconcileHorizonSeconds: number;
+  /** How often one of the servers sweeps Auth0 for users without a signup (0 = never). */
+  reconcileAuth0SweepMinutes: number;
   /** Browser origins allowed to call the API cross-origin (exact matches). */
   corsOrigins: readonly string[];
   /** express's `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
@@ -260,6 +263,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     tenantSpareDatabases: e.TENANT_SPARE_DATABASES,
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     reconcileHorizonSeconds: e.RECONCILE_HORIZON_SECONDS,
+    reconcileAuth0SweepMinutes: e.RECONCILE_AUTH0_SWEEP_MINUTES,
     corsOrigins: Object.freeze(parseOrigins(e.CORS_ORIGINS)),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     signupRateLimit: Object.freeze({

@@ -7,6 +7,7 @@ import { openDatabaseServer } from './db/databaseServer';
 import { databaseNameOf } from './db/databaseUrl';
 import { createKnex, type Knex } from './db/knexFactory';
 import type { Logger } from './logger';
+import { deploymentTag } from './tenants/ownership';
 import { createTenantProvisioner, type TenantProvisioner } from './tenants/provisioner';
 
 /**
@@ -25,6 +26,8 @@ export interface CatalogRuntime {
   tenants: TenantProvisioner;
   /** This process's owner-lock key (see catalog/ownerLock.ts). */
   ownerKey: number;
+  /** This deployment's tag, on its databases and its Auth0 users (tenants/ownership.ts). */
+  deployment: string;
   close(): Promise<void>;
 }
 
@@ -152,6 +155,7 @@ export async function startCatalogRuntime(config: Config, logger: Logger): Promi
       schools: createSchoolsRepository(catalog),
       tenants,
       ownerKey: ownerLock.key,
+      deployment: deploymentTag(databaseNameOf(server.catalogUrl)),
       close,
     };
   } catch (error) {

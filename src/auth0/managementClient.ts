@@ -23,6 +23,11 @@ export interface CreateUserInput {
   dbName: string;
   /** Our reservation id, stored in app_metadata so a retried create can recognise its own user. */
   signupId: string;
+  /**
+   * This deployment's tag (app_metadata.deployment): the Auth0 sweep only ever touches users
+   * carrying it, never another deployment's sharing the Auth0 tenant.
+   */
+  deployment: string;
   /** Added by pre-signup rules (already checked against Auth0's metadata rules). */
   userMetadata?: Record<string, unknown>;
   /** Added by pre-signup rules; never overrides db_name or signup_id. */
@@ -34,9 +39,24 @@ export interface CreateUserInput {
   onOutcomeUnknown?: () => void;
 }
 
+export interface UserSearch {
+  /** Lucene-style query, search engine v3 (e.g. `app_metadata.deployment:"ab12cd34"`). */
+  q: string;
+  /** 0-based; Auth0 serves only the first 1000 results of a search. */
+  page: number;
+  perPage: number;
+  /** e.g. `created_at:1`. */
+  sort?: string;
+}
+
 export interface Auth0Client {
   createUser(input: CreateUserInput): Promise<Auth0User>;
   findUsersByEmail(email: string): Promise<Auth0User[]>;
+  /**
+   * One page of a user search. Auth0's search index is eventually consistent (a user created
+   * or deleted a moment ago may be missing or still there); users-by-email is not.
+   */
+  searchUsers(search: UserSearch): Promise<(Auth0User & { created_at?: string })[]>;
   deleteUser(userId: string): Promise<void>;
 }
 
@@ -137,6 +157,7 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
                 ...input.appMetadata,
                 db_name: input.dbName,
                 signup_id: input.signupId,
+                deployment: input.deployment,
               },
               ...(input.userMetadata && Object.keys(input.userMetadata).length > 0
                 ? { user_metadata: input.userMetadata }
@@ -181,6 +202,28 @@ export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Cli
           res.status === 200
             ? { kind: 'done', value: res.data as Auth0User[] }
             : unexpected('find users by email', res),
+      );
+    },
+
+    searchUsers({ q, page, perPage, sort }) {
+      return call(
+        'search users',
+        (token) =>
+          http.get('/api/v2/users', {
+            params: {
+              q,
+              search_engine: 'v3',
+              page,
+              per_page: perPage,
+              ...(sort ? { sort } : {}),
+              fields: 'user_id,email,app_metadata,created_at',
+            },
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        (res) =>
+          res.status === 200
+            ? { kind: 'done', value: res.data as (Auth0User & { created_at?: string })[] }
+            : unexpected('search users', res),
       );
     },
 

@@ -99,6 +99,8 @@ export interface SchoolsRepository {
   abandoned(self: { ownerKey: number; inFlight: readonly string[] } | undefined): Promise<School[]>;
   /** Every catalogued signup id (any status), lower-case. */
   ids(): Promise<Set<string>>;
+  /** Which of these signup ids have a row (any status), lower-case. */
+  existing(ids: readonly string[]): Promise<Set<string>>;
   findByDbName(dbName: string): Promise<School | undefined>;
   list(): Promise<School[]>;
 }
@@ -212,6 +214,14 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
     async ids() {
       const ids = (await db(TABLE).pluck('id')) as string[];
       return new Set(ids.map((id) => id.toLowerCase()));
+    },
+    async existing(ids) {
+      if (ids.length === 0) return new Set();
+      const { rows } = await db.raw<{ rows: { id: string }[] }>(
+        'SELECT id FROM catalog.schools WHERE id = ANY(?::uuid[])',
+        [[...ids]],
+      );
+      return new Set(rows.map((r) => r.id.toLowerCase()));
     },
     async findByDbName(dbName) {
       const row = (await db(TABLE).where({ db_name: dbName }).first()) as SchoolRow | undefined;

@@ -6,18 +6,26 @@ import { parseCommandArgs } from './options';
 export const reconcileCommand = command({
   auth0: true,
   summary: 'Finish or undo signups a crash or an outage interrupted',
-  usage: `Usage: npm run tenants -- reconcile
+  usage: `Usage: npm run tenants -- reconcile [--sweep-auth0]
 
 Rolls back signups whose server process is gone and signups whose compensation failed:
-deletes their Auth0 user, drops the database they created, removes their catalog row.
-Also drops databases this service created that no catalog row points to.
+deletes their Auth0 user, drops the database they created, removes their catalog row (and
+watches for a create of theirs that lands late). Also drops databases this service created
+that no catalog row points to, and deletes late Auth0 users of rolled-back signups.
+
+  --sweep-auth0   also search Auth0 now for this deployment's recent users (since the
+                  last sweep, or the last day) that have no catalog row, and delete them
 Signups still in progress on a running server are left alone. Exits 1 if any could not
 be finished (e.g. Auth0 unreachable); run it again later.`,
-  parse: (args: string[]) => parseCommandArgs(args, { options: {} }).values,
-  async run(_options, runtime: Runtime) {
+  parse: (args: string[]) =>
+    parseCommandArgs(args, { options: { 'sweep-auth0': { type: 'boolean' } } }).values,
+  async run(options, runtime: Runtime) {
     const summary = await reconcileSignups({
       ...runtime,
       horizonSeconds: runtime.config.reconcileHorizonSeconds,
+      auth0Sweep: options['sweep-auth0']
+        ? { deployment: runtime.deployment, everySeconds: 0, now: true }
+        : undefined,
     });
     if (!summary.ran) {
       process.stdout.write('Another process is reconciling right now; nothing done.\n');
@@ -30,6 +38,12 @@ be finished (e.g. Auth0 unreachable); run it again later.`,
     for (const db of summary.orphanDatabasesDropped) process.stdout.write(`  dropped ${db}\n`);
     for (const db of summary.lateUsersDeleted)
       process.stdout.write(`  deleted a late Auth0 user of rolled-back ${db}\n`);
+    if (summary.auth0Sweep) {
+      const { seen, deleted } = summary.auth0Sweep;
+      process.stdout.write(
+        `  Auth0 sweep: ${seen} recent users seen, ${deleted.length} orphans deleted\n`,
+      );
+    }
     for (const f of summary.failed) process.stdout.write(`  FAILED ${f.dbName}: ${f.error}\n`);
     return summary.failed.length > 0 ? 1 : 0;
   },

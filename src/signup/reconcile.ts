@@ -1,11 +1,13 @@
 import type { Auth0Client } from '../auth0/managementClient';
 import { liveOwnerKeys } from '../catalog/ownerLock';
+import { createBackgroundJobs } from '../catalog/backgroundJobs';
 import { whileReconciling } from '../catalog/reconcileLock';
 import { createSchoolsRepository, type School } from '../catalog/schoolsRepository';
 import { createTombstonesRepository } from '../catalog/tombstonesRepository';
 import type { Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
 import type { TenantProvisioner } from '../tenants/provisioner';
+import { sweepAuth0Users } from './auth0Sweep';
 import { checkTombstones } from './tombstoneChecks';
 
 /**
@@ -28,6 +30,11 @@ export interface ReconcileDeps {
   horizonSeconds: number;
   /** The calling process's own signups: its owner key and the ids it has in flight. */
   self?: { ownerKey: number; inFlight: ReadonlySet<string> };
+  /**
+   * The Auth0 sweep (auth0Sweep.ts), run by whichever server's reconcile finds it due:
+   * `everySeconds` apart across all servers; `now` runs it regardless (the CLI).
+   */
+  auth0Sweep?: { deployment: string; everySeconds: number; now?: boolean };
 }
 
 export interface ReconcileSummary {
@@ -38,6 +45,8 @@ export interface ReconcileSummary {
   orphanDatabasesDropped: string[];
   /** Signups whose Auth0 user landed after they were rolled back, and was deleted. */
   lateUsersDeleted: string[];
+  /** The Auth0 sweep, when it ran: users seen, and the orphans deleted (their db_name). */
+  auth0Sweep?: { seen: number; deleted: string[] };
 }
 
 export async function reconcileSignups(deps: ReconcileDeps): Promise<ReconcileSummary> {
@@ -57,14 +66,43 @@ export async function reconcileSignups(deps: ReconcileDeps): Promise<ReconcileSu
       logger: deps.logger,
     });
     summary.lateUsersDeleted.push(...checks.lateUsersDeleted);
+    if (deps.auth0Sweep) summary.auth0Sweep = await sweepIfDue(deps, deps.auth0Sweep);
   });
   const changed =
     summary.rolledBack.length +
     summary.failed.length +
     summary.orphanDatabasesDropped.length +
-    summary.lateUsersDeleted.length;
+    summary.lateUsersDeleted.length +
+    (summary.auth0Sweep?.deleted.length ?? 0);
   if (changed > 0) deps.logger.info(summary, 'reconcile finished');
   return summary;
+}
+
+/**
+ * Users of the last day on the first sweep; afterwards, from 10 minutes before the previous
+ * sweep started: Auth0's search index can lag behind a create, and a user it did not show
+ * then is caught now.
+ */
+const FIRST_SWEEP_MS = 24 * 3600_000;
+const SEARCH_LAG_MARGIN_MS = 10 * 60_000;
+
+async function sweepIfDue(
+  deps: ReconcileDeps,
+  sweep: NonNullable<ReconcileDeps['auth0Sweep']>,
+): Promise<{ seen: number; deleted: string[] } | undefined> {
+  const claimed = await createBackgroundJobs(deps.catalog).claim(
+    'auth0_sweep',
+    sweep.now ? 0 : sweep.everySeconds,
+  );
+  if (!claimed) return undefined;
+  const since = claimed.previous
+    ? new Date(claimed.previous.getTime() - SEARCH_LAG_MARGIN_MS)
+    : new Date(Date.now() - FIRST_SWEEP_MS);
+  const { seen, deleted } = await sweepAuth0Users(
+    { ...deps, schools: createSchoolsRepository(deps.catalog), deployment: sweep.deployment },
+    since,
+  );
+  return { seen, deleted };
 }
 
 async function rollBackAbandoned(deps: ReconcileDeps, summary: ReconcileSummary): Promise<void> {

@@ -18,6 +18,8 @@ export interface SignupDeps {
   logger: Logger;
   /** This process's owner-lock key: lets the reconciler tell in-flight signups from abandoned ones. */
   ownerKey: number;
+  /** This deployment's tag, stored on the Auth0 user (see the Auth0 sweep). */
+  deployment: string;
   /** Pre-signup rules (built-in from config, then src/signup/policy/hooks.ts); none if absent. */
   policy?: SignupPolicy;
   /** Auth0 connection users are created in (recorded in catalog.users). */
@@ -122,6 +124,7 @@ async function runSaga(
         password: input.password,
         dbName: school.dbName,
         signupId: school.id,
+        deployment: deps.deployment,
         userMetadata: metadata.userMetadata,
         appMetadata: metadata.appMetadata,
         onOutcomeUnknown: () => (createMayLand = true),

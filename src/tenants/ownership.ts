@@ -45,8 +45,16 @@ function assertUuid(signupId: string): string {
   return signupId;
 }
 
+/**
+ * The deployment's tag: 8 hex characters of a hash of its catalog database's name. Also on
+ * every Auth0 user it creates (app_metadata.deployment), for the same reason.
+ */
+export function deploymentTag(catalogDb: string): string {
+  return createHash('sha256').update(catalogDb).digest('hex').slice(0, 8);
+}
+
 export function ownershipFor(catalogDb: string): Ownership {
-  const tag = createHash('sha256').update(catalogDb).digest('hex').slice(0, 8);
+  const tag = deploymentTag(catalogDb);
   const stagingPrefix = `${STAGING_PREFIX}${tag}_`;
   const staging = new RegExp(`^${stagingPrefix}([0-9a-f]{32})$`);
   const spare = new RegExp(`^${stagingPrefix}spare_(\\d{1,10})_[0-9a-f]{8}$`);

@@ -64,6 +64,8 @@ export async function startTestService(
     // their own short ones.
     SIGNUP_RATE_LIMIT_MAX: '100000',
     RECONCILE_INTERVAL_SECONDS: '0',
+    // Tests count the calls Auth0 receives; the sweep's own test turns it on.
+    RECONCILE_AUTH0_SWEEP_MINUTES: '0',
     // Most tests aim at the clone and migrate steps (and their faults), which a spare would
     // skip; spareDatabases.test.ts turns them on.
     TENANT_SPARE_DATABASES: '0',

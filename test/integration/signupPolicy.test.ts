@@ -137,7 +137,7 @@ describe('built-in domain rules', () => {
 });
 
 describe('the hook module', () => {
-  test('metadata a rule adds reaches the Auth0 user, beside our db_name and signup_id', async () => {
+  test('metadata a rule adds reaches the Auth0 user, beside our db_name, signup_id and deployment', async () => {
     hookMode = 'metadata';
     const s = signup();
     const res = await request(svc.app).post('/users').set('accept-language', 'es').send(s.body);
@@ -150,6 +150,7 @@ describe('the hook module', () => {
       features: { lunch: true, limits: [1, 2] },
       db_name: s.dbName,
       signup_id: expect.any(String),
+      deployment: svc.deployment,
     });
   });
 
