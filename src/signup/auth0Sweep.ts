@@ -54,7 +54,8 @@ export async function sweepAuth0Users(
       const signupId = user.app_metadata?.signup_id;
       if (!isUuid(signupId) || ids.has(signupId.toLowerCase())) continue;
       await auth0.deleteUser(user.user_id);
-      const dbName = String(user.app_metadata?.db_name ?? '');
+      const dbName =
+        typeof user.app_metadata?.db_name === 'string' ? user.app_metadata.db_name : '';
       summary.deleted.push(dbName);
       logger.warn({ dbName }, 'Auth0 sweep deleted a user whose signup has no catalog row');
     }
