@@ -24,13 +24,16 @@ const UNAVAILABLE_ERRNOS = new Set([
   'EAI_AGAIN',
 ]);
 
-/** node-postgres reports a cut connection by message only, without a code. */
+/**
+ * node-postgres reports a cut connection by message only, without a code (and knex puts
+ * the failed SQL in front of the message, so these are not anchored at the start).
+ */
 const UNAVAILABLE_MESSAGES = [
-  /^Connection terminated/,
-  /^Client has encountered a connection error/,
-  /^Client was closed and is not queryable/,
-  /^timeout expired$/,
-  /^Knex: Timeout acquiring a connection/,
+  /Connection terminated/,
+  /Client has encountered a connection error and is not queryable/,
+  /Client was closed and is not queryable/,
+  /timeout expired$/,
+  /Knex: Timeout acquiring a connection/,
 ];
 
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -180,6 +180,9 @@ export async function migrateToLatestFast(
     // no statement.
     options: '-c synchronous_commit=off',
   });
+  // Errors reach us through the queries; an 'error' event without a listener (the server
+  // shutting down between two of them) would take the whole process down.
+  client.on('error', () => undefined);
   await client.connect();
   // Closing the connection without COMMIT rolls everything back: that is the error path.
   try {

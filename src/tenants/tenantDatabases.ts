@@ -113,6 +113,9 @@ export async function warmDatabase(serverUrl: string, dbName: string): Promise<v
     connectionString: withDatabase(serverUrl, dbName),
     application_name: 'tenant-signup warm-up',
   });
+  // A server going away mid-session reports through connect()/end(); an 'error' event
+  // without a listener would take the whole process down.
+  client.on('error', () => undefined);
   await client.connect();
   await client.end();
 }

@@ -1,4 +1,5 @@
-import { chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   EMULATOR_CLIENT_ID,
@@ -12,7 +13,6 @@ import { expectConsistent } from '../helpers/consistency';
 import { startPgCluster, type PgCluster } from '../helpers/pgCluster';
 import { freePort, startServerProcess, type ServerProcess } from '../helpers/serverProcess';
 import { signupBody } from '../helpers/signupData';
-import { tempDir } from '../helpers/tempDir';
 import { waitUntil } from '../helpers/waitUntil';
 
 /**
@@ -26,6 +26,7 @@ import { waitUntil } from '../helpers/waitUntil';
 jest.setTimeout(240_000);
 
 const CLIENTS = 10;
+let dir: string;
 let dataDir: string;
 let port: number;
 let pg: PgCluster | undefined;
@@ -38,7 +39,8 @@ const catalogDb = 'restart_catalog';
 const startPg = () => startPgCluster(dataDir, port);
 
 beforeAll(async () => {
-  const dir = await tempDir('signup-pg-restart-');
+  // Not tempDir(): its clean-up could run while the cluster is still stopping.
+  dir = await mkdtemp(path.join(tmpdir(), 'signup-pg-restart-'));
   await chmod(dir, 0o755); // the postgres user must reach its data directory when we are root
   dataDir = path.join(dir, 'data');
   port = await freePort();
@@ -65,6 +67,7 @@ afterAll(async () => {
   await admin?.destroy();
   await emulator?.stop();
   await pg?.stop();
+  await rm(dir, { recursive: true, force: true });
 });
 
 interface Answer {
