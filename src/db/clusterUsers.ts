@@ -1,4 +1,13 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -7,28 +16,46 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * processes can share it: the server and the tenants CLI, or two CLIs started together.
  * Whoever finds the cluster stopped starts it; whoever leaves last stops it.
  *
- * - `<dataDir>.lock/` serialises joining and leaving (mkdir is atomic). A lock whose holder
- *   died (kill -9 mid-start) is taken over.
+ * - `<dataDir>.lock/` serialises joining and leaving (it is renamed into place and away,
+ *   which is atomic). A lock whose holder died (kill -9 mid-start) is taken over.
  * - `<dataDir>.users/<pid>` lists the users. A process killed with -9 leaves its file behind;
  *   a dead pid does not count, so it cannot keep the cluster running for ever.
  */
 
 const LOCK_WAIT_MS = 120_000;
 
-export function isAlive(pid: number): boolean {
+export interface ProcessLook {
+  state: 'gone' | 'zombie' | 'running';
+  /** The kernel's name for its program (comm): kept while it exits and as a zombie, unlike
+   * its cmdline. Undefined without /proc (macOS). */
+  program?: string;
+}
+
+export function lookAt(pid: number): ProcessLook {
   try {
     process.kill(pid, 0);
   } catch (error) {
     // EPERM: alive, but another user's (the postgres user's postmaster, when we are not root).
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return { state: 'gone' };
   }
-  // A process killed with -9 answers signals until its parent reaps it; a zombie is dead.
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (macOS): the signal check is all there is
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    // ENOENT with /proc there: it went between the two looks. No /proc: the signal is all.
+    const gone = (error as NodeJS.ErrnoException).code === 'ENOENT' && existsSync('/proc/self');
+    return { state: gone ? 'gone' : 'running' };
   }
+  // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'.
+  const close = stat.lastIndexOf(')');
+  const program = stat.slice(stat.indexOf('(') + 1, close);
+  const state = stat.slice(close + 2, close + 3);
+  // A process killed with -9 answers signals until its parent reaps it; a zombie is dead.
+  return { state: state === 'Z' || state === 'X' ? 'zombie' : 'running', program };
+}
+
+export function isAlive(pid: number): boolean {
+  return lookAt(pid).state === 'running';
 }
 
 /**
@@ -40,6 +67,14 @@ export function runs(pid: number, program: string): boolean {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(program);
   } catch {
     return true;
+  }
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
@@ -64,33 +99,45 @@ export class ClusterUsers {
   /** Runs `fn` while no other process joins or leaves this cluster. */
   async exclusively<T>(fn: () => Promise<T>): Promise<T> {
     mkdirSync(path.dirname(this.lockDir), { recursive: true });
+    // The lock appears and goes with its pid in it (a rename each way): a kill -9 mid-way
+    // must not leave a lock without a holder's pid, which nobody would dare take over.
+    const staged = `${this.lockDir}.new.${process.pid}`;
+    rmSync(staged, { recursive: true, force: true });
+    mkdirSync(staged);
+    writeFileSync(path.join(staged, 'pid'), String(process.pid));
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        mkdirSync(this.lockDir);
-        writeFileSync(path.join(this.lockDir, 'pid'), String(process.pid));
+        // Replaces an empty directory: a holder-less lock an earlier version left behind.
+        renameSync(staged, this.lockDir);
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
         this.takeOverIfAbandoned();
-        if (Date.now() > deadline)
+        if (Date.now() > deadline) {
+          rmSync(staged, { recursive: true, force: true });
           throw new Error(`Timed out waiting for ${this.lockDir}`, { cause: error });
+        }
         await sleep(50);
       }
     }
     try {
       return await fn();
     } finally {
-      rmSync(this.lockDir, { recursive: true, force: true });
+      const released = `${this.lockDir}.released.${process.pid}`;
+      renameSync(this.lockDir, released);
+      rmSync(released, { recursive: true, force: true });
     }
   }
 
   /** Removes the lock if its holder is dead; a rename makes sure only one waiter does. */
   private takeOverIfAbandoned(): void {
     const holder = readPid(path.join(this.lockDir, 'pid'));
-    // No pid yet: the holder is between mkdir and writeFile (or died right there, which
-    // a later look, with the pid still missing, cannot tell apart; the deadline covers it).
-    if (holder === undefined || isAlive(holder)) return;
+    // No pid: debris of an earlier version, which made the lock first and wrote its pid
+    // after (and removed them in that order too); given time to write it, it is abandoned.
+    const abandoned = holder === undefined ? ageMs(this.lockDir) > 5_000 : !isAlive(holder);
+    if (!abandoned) return;
     const aside = `${this.lockDir}.abandoned.${process.pid}`;
     try {
       renameSync(this.lockDir, aside);
@@ -102,6 +149,9 @@ export class ClusterUsers {
 
   join(): void {
     mkdirSync(this.usersDir, { recursive: true });
+    // Users killed with -9 never leave; pruned now, their pids cannot be reused meanwhile
+    // by some other node process that would then keep the cluster running.
+    this.others();
     writeFileSync(path.join(this.usersDir, String(process.pid)), String(process.pid));
   }
 

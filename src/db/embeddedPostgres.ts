@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { Logger } from '../logger';
 import { ClusterUsers, isAlive, runs } from './clusterUsers';
+import { readPostmasterPid } from './postmasterPid';
+import { PostmasterLog, startPostmaster } from './postmasterStart';
 
 /**
  * The zero-setup PostgreSQL behind `npm start` and `npm test` when no DATABASE_URL is given.
@@ -41,6 +43,7 @@ export async function startEmbeddedPostgres(
   if (opts.unsafeFast) {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
+  const log = new PostmasterLog();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -52,8 +55,10 @@ export async function startEmbeddedPostgres(
     // PostgreSQL refuses to run as root; this runs it as a `postgres` system user instead.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: flags,
-    onLog: (message: string) =>
-      opts.logger.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onLog: (message: string) => {
+      log.add(message);
+      opts.logger.debug({ postgres: message.trim() }, 'embedded postgres');
+    },
     onError: (error: unknown) => opts.logger.error({ err: error }, 'embedded postgres error'),
   });
   const start = async () => {
@@ -61,14 +66,13 @@ export async function startEmbeddedPostgres(
       opts.logger.info({ dataDir }, 'initialising embedded PostgreSQL data directory');
       await pg.initialise();
     }
-    try {
-      await pg.start();
-    } catch (error) {
-      throw new Error(
-        `Embedded PostgreSQL failed to start on port ${opts.port} (is the port taken? set EMBEDDED_PG_PORT)`,
-        { cause: error },
-      );
-    }
+    await startPostmaster({
+      dataDir,
+      port: opts.port,
+      logger: opts.logger,
+      log,
+      spawn: () => pg.start(),
+    });
   };
 
   if (!opts.persistent) {
@@ -129,11 +133,8 @@ export async function startEmbeddedPostgres(
 
 /** The postmaster running on `dataDir`, from its pid file, if it is alive. */
 function runningPostmaster(dataDir: string): number | undefined {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !runs(pid, 'postgres'))
-    return undefined;
+  const pid = readPostmasterPid(dataDir)?.pid;
+  if (pid === undefined || !isAlive(pid) || !runs(pid, 'postgres')) return undefined;
   return pid;
 }
 
