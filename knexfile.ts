@@ -12,7 +12,7 @@ import { createLogger } from './src/logger';
 
 export default async function knexConfig(): Promise<Knex.Config> {
   const config = loadConfig();
-  const server = await openDatabaseServer(config, createLogger(config.logLevel));
+  const server = await openDatabaseServer(config, createLogger(config.log.level));
   return {
     client: 'pg',
     connection: server.catalogUrl,

@@ -26,7 +26,7 @@ export async function measureFleet(
     runId: env.runId,
     catalog: env.service.catalog,
     logger: env.logger,
-    concurrency: o.fleetConcurrency ?? env.config.tenantMigrationConcurrency,
+    concurrency: o.fleetConcurrency ?? env.config.tenants.migrationConcurrency,
     say,
   };
   const dbNames = await tenantDatabases(env.service.catalog);

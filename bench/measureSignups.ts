@@ -119,9 +119,9 @@ export async function measureSignups(
     signup: {
       warmup: o.warmupConcurrentSignups + o.warmupSignups,
       sequential: sequential.latency,
-      sequentialSpares: { ...sequentialSpares, kept: env.config.tenantSpareDatabases },
+      sequentialSpares: { ...sequentialSpares, kept: env.config.tenants.spareDatabases },
       backToBack: backToBack.latency,
-      backToBackSpares: { ...backToBackSpares, kept: env.config.tenantSpareDatabases },
+      backToBackSpares: { ...backToBackSpares, kept: env.config.tenants.spareDatabases },
       backToBackP50Ratio: ratio(backToBack.latency.p50Ms, bareSequential.p50Ms),
       p50Ratio: ratio(sequential.latency.p50Ms, bareSequential.p50Ms),
       concurrent,

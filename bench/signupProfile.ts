@@ -51,7 +51,7 @@ async function cloneOnce(env: BenchEnvironment, i: number): Promise<number> {
   const { catalog, tenants, config } = env.service;
   const name = `bench_clone_${env.runId}_${i}`;
   const started = nowMs();
-  const cloned = await cloneTemplate(catalog, config.tenantTemplateDb, name, tenants.schema);
+  const cloned = await cloneTemplate(catalog, config.tenants.templateDb, name, tenants.schema);
   const ms = nowMs() - started;
   if (!cloned) throw new Error('the tenant template is not at the latest version');
   await catalog.raw('DROP DATABASE ??', [name]);

@@ -14,7 +14,7 @@ import type { SignupDeps } from './signup/signUp';
 import { syncRouter, type SyncDeps } from './sync/syncRoute';
 
 export interface AppDeps {
-  config: Pick<Config, 'env' | 'bodyLimit' | 'corsOrigins' | 'trustProxy' | 'signupRateLimit'>;
+  config: Pick<Config, 'env' | 'http' | 'signup'>;
   logger: Logger;
   signup: SignupDeps;
   health: HealthDeps;
@@ -26,7 +26,7 @@ export interface AppDeps {
 export function createApp({ config, logger, signup, health, sync }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  app.set('trust proxy', config.http.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -36,7 +36,7 @@ export function createApp({ config, logger, signup, health, sync }: AppDeps): Ex
       },
     }),
   );
-  app.use(corsForOrigins(config.corsOrigins));
+  app.use(corsForOrigins(config.http.corsOrigins));
   app.use(
     pinoHttp({
       logger,
@@ -58,17 +58,17 @@ export function createApp({ config, logger, signup, health, sync }: AppDeps): Ex
       },
     }),
   );
-  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+  app.use(express.json({ limit: config.http.bodyLimit, strict: true }));
 
   // Counted before validation, so a flood of bad bodies is limited too.
-  app.post('/users', signupRateLimit(config.signupRateLimit));
+  app.post('/users', signupRateLimit(config.signup.rateLimit));
   app.use(signupRouter(signup));
   if (sync) app.use(syncRouter(sync));
   app.use(healthRouter(health));
-  app.use(docsRouter({ bodyLimit: config.bodyLimit }));
+  app.use(docsRouter({ bodyLimit: config.http.bodyLimit }));
   app.use(signupPageRouter());
 
   app.use(notFound);
-  app.use(errorHandler(config.bodyLimit));
+  app.use(errorHandler(config.http.bodyLimit));
   return app;
 }

@@ -48,8 +48,8 @@ export async function startService(
   try {
     const { schools, tenants, auth0, catalog, ownerKey } = runtime;
     const inFlight = new Set<string>();
-    const horizonSeconds = config.reconcileHorizonSeconds;
-    const sweepMinutes = config.reconcileAuth0SweepMinutes;
+    const horizonSeconds = config.reconcile.horizonSeconds;
+    const sweepMinutes = config.reconcile.auth0SweepMinutes;
     const reconciler = createReconcileLoop(
       {
         catalog,
@@ -63,25 +63,25 @@ export async function startService(
             ? { deployment: runtime.deployment, everySeconds: sweepMinutes * 60 }
             : undefined,
       },
-      { intervalSeconds: config.reconcileIntervalSeconds },
+      { intervalSeconds: config.reconcile.intervalSeconds },
     );
     closers.push(() => reconciler.stop());
     await reconciler.runNow();
-    if (config.migrateTenantsOnStart) {
+    if (config.tenants.migrateOnStart) {
       // Failures are recorded per tenant; the server still starts and serves the others.
       await migrateFleetAndTemplate({
         catalog,
         tenants,
         logger,
-        concurrency: config.tenantMigrationConcurrency,
+        concurrency: config.tenants.migrationConcurrency,
       });
     } else {
       await tenants.refreshTemplate();
     }
     // After the fleet, which they would slow down; signups before the first is ready clone.
-    tenants.keepSpares(config.tenantSpareDatabases);
+    tenants.keepSpares(config.tenants.spareDatabases);
     const policy = createSignupPolicy(
-      [...builtinRules(config.signupPolicy), ...(options.preSignupRules ?? preSignupRules)],
+      [...builtinRules(config.signup.policy), ...(options.preSignupRules ?? preSignupRules)],
       logger,
     );
     const app = createApp({
@@ -104,7 +104,7 @@ export async function startService(
       sync: {
         catalog,
         logger,
-        audience: config.apiAudience,
+        audience: config.api.audience,
         issuerBaseUrl: runtime.auth0Config.baseUrl,
       },
     });

@@ -2,7 +2,8 @@ import type { Auth0Client } from './auth0/managementClient';
 import { migrateCatalog } from './catalog/migrateCatalog';
 import { acquireOwnerLock } from './catalog/ownerLock';
 import { createSchoolsRepository, type SchoolsRepository } from './catalog/schoolsRepository';
-import type { Auth0Config, Config } from './config';
+import type { Config } from './config';
+import type { Auth0ClientSettings } from './auth0/managementClient';
 import { openDatabaseServer } from './db/databaseServer';
 import { databaseNameOf } from './db/databaseUrl';
 import { createKnex, type Knex } from './db/knexFactory';
@@ -33,7 +34,7 @@ export interface CatalogRuntime {
 
 export interface Runtime extends CatalogRuntime {
   auth0: Auth0Client;
-  auth0Config: Auth0Config;
+  auth0Config: Auth0ClientSettings;
 }
 
 /*
@@ -51,8 +52,9 @@ async function resolveAuth0(
   config: Config,
   logger: Logger,
   onClose: (fn: () => Promise<void>) => void,
-): Promise<Auth0Config> {
-  if (config.auth0) return config.auth0;
+): Promise<Auth0ClientSettings> {
+  const { tenant, connection, timeoutMs, retryBudgetMs } = config.auth0;
+  if (tenant) return { ...tenant, connection, timeoutMs, retryBudgetMs };
   // loadConfig() already refused this combination in production; this is the last guard.
   if (config.env === 'production')
     throw new Error('The Auth0 emulator is never used in production');
@@ -68,10 +70,10 @@ async function resolveAuth0(
     clientId: EMULATOR_CLIENT_ID,
     clientSecret: EMULATOR_CLIENT_SECRET,
     audience: emulator.managementAudience,
-    connection: config.auth0Connection,
-    timeoutMs: config.auth0TimeoutMs,
-    retryBudgetMs: config.auth0RetryBudgetMs,
-  } satisfies Auth0Config;
+    connection,
+    timeoutMs,
+    retryBudgetMs,
+  } satisfies Auth0ClientSettings;
 }
 
 /**
@@ -80,7 +82,7 @@ async function resolveAuth0(
  * processes starting at once both find the port free; the one that loses it shares too.
  */
 async function shareOrStartEmulator(config: Config, logger: Logger) {
-  const url = `http://127.0.0.1:${config.auth0Emulator.port}`;
+  const url = `http://127.0.0.1:${config.auth0.emulator.port}`;
   const shared = { url, managementAudience: `${url}/api/v2/`, stop: () => Promise.resolve() };
   // The port can change hands while we look (its owner just stopping): try a few times.
   for (let attempt = 1; ; attempt++) {
@@ -88,11 +90,11 @@ async function shareOrStartEmulator(config: Config, logger: Logger) {
     try {
       const { startAuth0Emulator } = loadEmulator();
       return await startAuth0Emulator({
-        port: config.auth0Emulator.port,
-        stateFile: config.auth0Emulator.stateFile,
-        connections: [config.auth0Connection],
+        port: config.auth0.emulator.port,
+        stateFile: config.auth0.emulator.stateFile,
+        connections: [config.auth0.connection],
         // This service's own API, so the post-login Action's loop runs offline too.
-        apis: [{ audience: config.apiAudience, scopes: ['sync:users'] }],
+        apis: [{ audience: config.api.audience, scopes: ['sync:users'] }],
         logger,
       });
     } catch (error) {
@@ -139,8 +141,8 @@ export async function startCatalogRuntime(config: Config, logger: Logger): Promi
       admin: catalog,
       serverUrl: server.catalogUrl,
       catalogDb: databaseNameOf(server.catalogUrl),
-      migrationsDir: config.tenantMigrationsDir,
-      templateDb: config.tenantTemplateDb,
+      migrationsDir: config.tenants.migrationsDir,
+      templateDb: config.tenants.templateDb,
       ownerKey: ownerLock.key,
       logger,
     });

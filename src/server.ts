@@ -16,15 +16,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.log.level);
   const service = await startService(config, logger);
 
-  const server: Server = service.app.listen(config.port, config.host);
+  const server: Server = service.app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  logger.info({ url: `http://localhost:${config.port}` }, 'tenant signup service listening');
+  logger.info({ url: `http://localhost:${config.http.port}` }, 'tenant signup service listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import type { Auth0Config } from '../config';
+import type { Auth0ClientSettings } from './managementClient';
 import { retryAfterMs, type Attempt } from './retryPolicy';
 
 /**
@@ -17,7 +17,9 @@ export interface Auth0ErrorBody {
   error_description?: string;
 }
 
-export function createAuth0Http(config: Pick<Auth0Config, 'baseUrl' | 'timeoutMs'>): AxiosInstance {
+export function createAuth0Http(
+  config: Pick<Auth0ClientSettings, 'baseUrl' | 'timeoutMs'>,
+): AxiosInstance {
   return axios.create({
     baseURL: config.baseUrl,
     timeout: config.timeoutMs,

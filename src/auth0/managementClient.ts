@@ -1,5 +1,4 @@
 import type { AxiosResponse } from 'axios';
-import type { Auth0Config } from '../config';
 import { Auth0RequestError, EmailTakenError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
 import { auth0Message, createAuth0Http, isRetryableStatus, retryFor, send } from './auth0Http';
@@ -60,6 +59,19 @@ export interface Auth0Client {
   deleteUser(userId: string): Promise<void>;
 }
 
+/** Where and how to reach one Auth0 tenant's Management API (the real one, or the emulator). */
+export interface Auth0ClientSettings {
+  /** e.g. https://tenant.eu.auth0.com or http://127.0.0.1:4010 (no trailing slash). */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  audience: string;
+  /** The database connection users are created in. */
+  connection: string;
+  timeoutMs: number;
+  retryBudgetMs: number;
+}
+
 const PASSWORD_ERRORS = /^Password(Strength|Dictionary|History|NoUserInfo)Error/;
 
 /**
@@ -71,7 +83,7 @@ function outcomeUnknown(res: AxiosResponse | { networkError: string }): boolean 
   return res.status >= 500;
 }
 
-export function createAuth0Client(config: Auth0Config, logger: Logger): Auth0Client {
+export function createAuth0Client(config: Auth0ClientSettings, logger: Logger): Auth0Client {
   const http = createAuth0Http(config);
   const retry = { budgetMs: config.retryBudgetMs };
 

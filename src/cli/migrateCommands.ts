@@ -32,7 +32,7 @@ Exits 1 if any tenant failed; the others are migrated regardless.`,
   async run(options, runtime: CatalogRuntime) {
     const result = await migrateFleetAndTemplate({
       ...runtime,
-      concurrency: options.concurrency ?? runtime.config.tenantMigrationConcurrency,
+      concurrency: options.concurrency ?? runtime.config.tenants.migrationConcurrency,
       verify: options.verify === true,
       onProgress: progressReporter('migrating tenants'),
     });
@@ -58,7 +58,7 @@ ready tenant with --all. The next migrate brings them forward again.`,
   async run(options, runtime: CatalogRuntime) {
     const result = await migrateFleet({
       ...runtime,
-      concurrency: options.concurrency ?? runtime.config.tenantMigrationConcurrency,
+      concurrency: options.concurrency ?? runtime.config.tenants.migrationConcurrency,
       direction: 'rollback',
       only: options.dbName === undefined ? undefined : [options.dbName],
       onProgress: progressReporter('rolling back'),

@@ -22,7 +22,7 @@ be finished (e.g. Auth0 unreachable); run it again later.`,
   async run(options, runtime: Runtime) {
     const summary = await reconcileSignups({
       ...runtime,
-      horizonSeconds: runtime.config.reconcileHorizonSeconds,
+      horizonSeconds: runtime.config.reconcile.horizonSeconds,
       auth0Sweep: options['sweep-auth0']
         ? { deployment: runtime.deployment, everySeconds: 0, now: true }
         : undefined,

@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
 
   const config = loadConfig();
   // Logs go to stderr so stdout stays the command's own output (tables, JSON).
-  const logger = createLogger(config.cliLogLevel, pino.destination(2));
+  const logger = createLogger(config.log.cliLevel, pino.destination(2));
   if (command.auth0) {
     const runtime = await startRuntime(config, logger);
     return command.run(parsed, runtime).finally(() => runtime.close());

@@ -20,13 +20,13 @@ export interface DatabaseServer {
  * needs no manual step.
  */
 export async function openDatabaseServer(config: Config, logger: Logger): Promise<DatabaseServer> {
-  if (config.databaseUrl) {
-    await ensureDatabase(config.databaseUrl, logger);
-    return { catalogUrl: config.databaseUrl, embedded: false, stop: () => Promise.resolve() };
+  if (config.database.url) {
+    await ensureDatabase(config.database.url, logger);
+    return { catalogUrl: config.database.url, embedded: false, stop: () => Promise.resolve() };
   }
   const pg = await startEmbeddedPostgres({
-    dataDir: config.embeddedPostgres.dataDir,
-    port: config.embeddedPostgres.port,
+    dataDir: config.database.embedded.dataDir,
+    port: config.database.embedded.port,
     logger,
     persistent: true,
   });

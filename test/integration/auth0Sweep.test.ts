@@ -38,7 +38,7 @@ const strayUser = (label: string, appMetadata: { deployment: string; signupId?: 
 const sweepNow = () =>
   reconcileSignups({
     ...svc,
-    horizonSeconds: svc.config.reconcileHorizonSeconds,
+    horizonSeconds: svc.config.reconcile.horizonSeconds,
     auth0Sweep: { deployment: svc.deployment, everySeconds: 0, now: true },
   });
 

@@ -64,7 +64,7 @@ test('when CREATE DATABASE fails (template and template1 both in use), responds 
   const s = signup();
   // PostgreSQL refuses to clone a database anyone is connected to. Open the tenant template
   // and sit in it, and in template1 (the fallback's source), so both creation paths fail.
-  const template = own.config.tenantTemplateDb;
+  const template = own.config.tenants.templateDb;
   await svc.admin.raw('ALTER DATABASE ?? WITH ALLOW_CONNECTIONS true', [template]);
   const squatters = [template, 'template1'].map((db) =>
     createKnex(withDatabase(svc.serverUrl, db), { pool: { min: 1, max: 1 } }),
@@ -83,7 +83,7 @@ test('when CREATE DATABASE fails (template and template1 both in use), responds 
   await expectConsistent({
     ...own,
     attempted: [s.dbName],
-    migrationsDir: own.config.tenantMigrationsDir,
+    migrationsDir: own.config.tenants.migrationsDir,
   });
 });
 

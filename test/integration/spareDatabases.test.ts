@@ -123,7 +123,7 @@ test('the reconciler drops spares of servers that are gone, never those of a liv
   // A spare named after an owner key nobody holds: what a server killed with -9 leaves.
   const dead = ownershipFor(catalogDb).spareName(2_000_000_000);
   expect(
-    await cloneTemplate(svc.catalog, svc.config.tenantTemplateDb, dead, svc.tenants.schema),
+    await cloneTemplate(svc.catalog, svc.config.tenants.templateDb, dead, svc.tenants.schema),
   ).toBe(true);
 
   const summary = await svc.reconcile();

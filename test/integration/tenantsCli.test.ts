@@ -36,7 +36,7 @@ beforeAll(async () => {
     AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
     AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
     TENANT_MIGRATIONS_DIR: migrationsDir,
-    TENANT_TEMPLATE_DB: svc.config.tenantTemplateDb,
+    TENANT_TEMPLATE_DB: svc.config.tenants.templateDb,
   };
   const id = uniqueSuffix();
   for (let i = 0; i < 6; i++) {

@@ -4,13 +4,21 @@ describe('loadConfig', () => {
   test('with an empty environment, uses the documented defaults and the embedded services', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
-      port: 3000,
       env: 'development',
-      databaseUrl: undefined,
-      auth0: undefined,
+      http: { port: 3000, host: '0.0.0.0' },
+      database: { url: undefined, embedded: { port: 54329 } },
+      auth0: { tenant: undefined, connection: 'Username-Password-Authentication' },
+      tenants: { spareDatabases: 2, migrationConcurrency: 8 },
+      reconcile: { horizonSeconds: 900 },
     });
-    expect(config.auth0Connection).toBe('Username-Password-Authentication');
+  });
+
+  test('the result is frozen all the way down', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://a.example' });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.auth0.emulator)).toBe(true);
+    expect(Object.isFrozen(config.http.corsOrigins)).toBe(true);
+    expect(config.http.corsOrigins).toEqual(['https://a.example']);
   });
 
   test('a bare AUTH0_DOMAIN means https and the default Management API audience', () => {
@@ -19,7 +27,7 @@ describe('loadConfig', () => {
       AUTH0_CLIENT_ID: 'id',
       AUTH0_CLIENT_SECRET: 'secret',
     });
-    expect(config.auth0).toMatchObject({
+    expect(config.auth0.tenant).toMatchObject({
       baseUrl: 'https://school.eu.auth0.com',
       audience: 'https://school.eu.auth0.com/api/v2/',
     });
@@ -32,7 +40,7 @@ describe('loadConfig', () => {
       AUTH0_CLIENT_SECRET: 'secret',
       AUTH0_AUDIENCE: 'https://custom/api/v2/',
     });
-    expect(config.auth0).toMatchObject({
+    expect(config.auth0.tenant).toMatchObject({
       baseUrl: 'http://127.0.0.1:4010',
       audience: 'https://custom/api/v2/',
     });
@@ -44,6 +52,16 @@ describe('loadConfig', () => {
     [{ AUTH0_DOMAIN: 'x.auth0.com' }, /AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET/],
     [{ NODE_ENV: 'production' }, /AUTH0_DOMAIN.*required when NODE_ENV=production/],
     [{ MIGRATE_TENANTS_ON_START: 'maybe' }, /MIGRATE_TENANTS_ON_START/],
+    [
+      { CORS_ORIGINS: 'https://a.example/path' },
+      /CORS_ORIGINS: https:\/\/a.example\/path is not an origin/,
+    ],
+    [
+      { SIGNUP_BLOCKED_EMAIL_DOMAINS: 'ok.example,nodot' },
+      /SIGNUP_BLOCKED_EMAIL_DOMAINS: nodot is not a domain/,
+    ],
+    [{ RECONCILE_HORIZON_SECONDS: '30' }, /RECONCILE_HORIZON_SECONDS: must be at least 75/],
+    [{ TENANT_SPARE_DATABASES: '21' }, /TENANT_SPARE_DATABASES/],
   ])('rejects %j with an error naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

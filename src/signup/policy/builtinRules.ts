@@ -12,7 +12,7 @@ export const DOMAIN_NOT_ALLOWED = {
 const matches = (domain: string, listed: string) =>
   domain === listed || domain.endsWith(`.${listed}`);
 
-export function builtinRules(policy: Config['signupPolicy']): PreSignupRule[] {
+export function builtinRules(policy: Config['signup']['policy']): PreSignupRule[] {
   const rules: PreSignupRule[] = [];
   if (policy.blockedEmailDomains.length > 0) {
     rules.push((event) => {
