@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../src/auth0/emulator';
-import { startService, type Service } from '../src/bootstrap';
+import { startService, type Service } from '../src/service';
 import { loadConfig, type Config } from '../src/config';
 import { withDatabase } from '../src/db/databaseUrl';
+import { createKnex, type Knex } from '../src/db/knexFactory';
 import { startEmbeddedPostgres } from '../src/db/embeddedPostgres';
 import { DEFAULT_TENANT_MIGRATIONS_DIR } from '../src/db/migrationSettings';
 import { createLogger, type Logger } from '../src/logger';
@@ -27,6 +28,12 @@ export interface BenchEnvironment {
   server: 'embedded' | 'external';
   /** A database on the server to run CREATE/DROP DATABASE from (not the catalog). */
   adminUrl: string;
+  /**
+   * The bench's own connection to the catalog database, for what the service would never do
+   * (CHECKPOINT, a bare template clone, server_version); advisory locks are per database, so
+   * a clone here takes the template lock where the service does.
+   */
+  admin: Knex;
   config: Readonly<Config>;
   logger: Logger;
   emulator: EmulatorProcess;
@@ -137,11 +144,13 @@ export async function startEnvironment(databaseUrl: string | undefined): Promise
     });
     const service = await startService(config, logger);
     stops.push(async () => {
-      const ids = (await service.catalog('catalog.schools').pluck('id')) as string[];
+      const ids = [...(await service.catalog.schools.ids())];
       const ownership = ownershipFor(`bench_catalog_${runId}`);
       staging.push(...ids.map((id) => ownership.stagingName(id)));
       await service.close();
     });
+    const admin = createKnex(config.database.url!, { pool: { min: 0, max: 2 } });
+    stops.push(() => admin.destroy());
     const http = await listen(service);
     stops.push(
       () =>
@@ -156,6 +165,7 @@ export async function startEnvironment(databaseUrl: string | undefined): Promise
       runId,
       server: databaseUrl ? 'external' : 'embedded',
       adminUrl,
+      admin,
       config,
       logger,
       emulator,

@@ -4,11 +4,11 @@ import knex from 'knex';
 import { Client } from 'pg';
 import type { Config } from '../src/config';
 import { withDatabase } from '../src/db/databaseUrl';
+import type { Catalog } from '../src/catalog/catalog';
+import { compose, type Tenants } from '../src/composition';
 import type { Knex } from '../src/db/knexFactory';
 import type { Logger } from '../src/logger';
-import { startRuntime } from '../src/runtime';
-import { migrateFleet } from '../src/tenants/fleetMigration';
-import type { TenantProvisioner } from '../src/tenants/provisioner';
+import { migrateFleet } from '../src/tenants/fleet/migrateFleet';
 import { nowMs } from './stats';
 
 /**
@@ -23,6 +23,8 @@ export interface FleetRun {
   migrated: number;
   /** migrateFleet's own count (undefined for the naive loop). */
   peakConnectionsReported?: number;
+  /** How many tenants each migration path served (undefined for the naive loop). */
+  paths?: Record<string, number>;
   /** Most connections to this run's tenant databases seen in pg_stat_activity. */
   peakTenantBackends: number;
   /** Most client backends on the whole server (includes the sampler's own). */
@@ -66,7 +68,8 @@ async function startSampler(adminUrl: string, tenantPattern: string) {
 export interface FleetContext {
   adminUrl: string;
   runId: string;
-  catalog: Knex;
+  /** The bench's own connection to the catalog database (CHECKPOINT). */
+  admin: Knex;
   logger: Logger;
   concurrency: number;
   say?: (message: string) => void;
@@ -74,11 +77,8 @@ export interface FleetContext {
 
 const tenantPattern = (runId: string) => `bench\\_${runId}\\_%`;
 
-export async function tenantDatabases(catalog: Knex): Promise<string[]> {
-  return (await catalog('catalog.schools')
-    .where({ status: 'ready' })
-    .orderBy('db_name')
-    .pluck('db_name')) as string[];
+export async function tenantDatabases(catalog: Catalog): Promise<string[]> {
+  return (await catalog.tenantVersions.ready()).map((t) => t.dbName);
 }
 
 /**
@@ -87,22 +87,22 @@ export async function tenantDatabases(catalog: Knex): Promise<string[]> {
  * skipped (and said) when the role has neither.
  */
 export async function settle(ctx: FleetContext): Promise<void> {
-  await ctx.catalog.raw('CHECKPOINT').catch((error: unknown) => {
+  await ctx.admin.raw('CHECKPOINT').catch((error: unknown) => {
     ctx.say?.(`CHECKPOINT not allowed (${String(error)}); runs may pay for earlier writes`);
   });
 }
 
 export async function runFleet(
   ctx: FleetContext,
-  tenants: TenantProvisioner,
+  service: { catalog: Catalog; tenants: Tenants },
   verify = false,
 ): Promise<FleetRun> {
   await settle(ctx);
   const stop = await startSampler(ctx.adminUrl, tenantPattern(ctx.runId));
   const started = nowMs();
   const result = await migrateFleet({
-    catalog: ctx.catalog,
-    tenants,
+    tenantVersions: service.catalog.tenantVersions,
+    migrator: service.tenants.migrator,
     logger: ctx.logger,
     concurrency: ctx.concurrency,
     verify,
@@ -117,6 +117,7 @@ export async function runFleet(
     peakTenantBackends: peak.tenant,
     peakClientBackends: peak.total,
     firstError: result.failed[0] && `${result.failed[0].dbName}: ${result.failed[0].error}`,
+    paths: result.paths,
   };
 }
 
@@ -181,23 +182,23 @@ exports.down = async (knex) => {
 }
 
 /**
- * migrateFleet after a new migration file appeared: a provisioner reads the latest version
- * when it is created, so this starts a second runtime (same config) that sees the new file.
+ * migrateFleet after a new migration file appeared: the migrator reads the migrations when
+ * it is built, so this composes a second set of dependencies (same config) that sees the
+ * new file.
  */
 export async function runFleetWithFreshRuntime(
   ctx: FleetContext,
   config: Readonly<Config>,
   expectVersion: string,
 ): Promise<FleetRun> {
-  const runtime = await startRuntime(config, ctx.logger);
+  const deps = await compose(config, ctx.logger);
   try {
-    if (runtime.tenants.schema.version !== expectVersion) {
-      throw new Error(
-        `the fresh runtime sees version ${runtime.tenants.schema.version}, not ${expectVersion}`,
-      );
+    const { version } = deps.tenants.migrator.schema;
+    if (version !== expectVersion) {
+      throw new Error(`the fresh dependencies see version ${version}, not ${expectVersion}`);
     }
-    return await runFleet({ ...ctx, catalog: runtime.catalog }, runtime.tenants);
+    return await runFleet(ctx, deps);
   } finally {
-    await runtime.close();
+    await deps.close();
   }
 }

@@ -24,7 +24,7 @@ export async function measureFleet(
   const ctx: FleetContext = {
     adminUrl: env.adminUrl,
     runId: env.runId,
-    catalog: env.service.catalog,
+    admin: env.admin,
     logger: env.logger,
     concurrency: o.fleetConcurrency ?? env.config.tenants.migrationConcurrency,
     say,
@@ -32,8 +32,8 @@ export async function measureFleet(
   const dbNames = await tenantDatabases(env.service.catalog);
 
   say(`migrate-all with nothing to do over ${dbNames.length} tenants`);
-  const noopFleet = await runFleet(ctx, env.service.tenants);
-  const noopVerify = await runFleet(ctx, env.service.tenants, true);
+  const noopFleet = await runFleet(ctx, env.service);
+  const noopVerify = await runFleet(ctx, env.service, true);
   const noopNaive = await runNaive(ctx, dbNames, env.migrationsDir);
 
   // Rounds of two migrations of the same shape: migrateFleet applies one, then the naive loop

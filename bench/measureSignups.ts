@@ -1,4 +1,4 @@
-import type { SpareStats } from '../src/tenants/sparePool';
+import type { SpareStats } from '../src/tenants/provisioning/sparePool';
 import { BareCreates, bareCreateThroughput } from './createDatabase';
 import type { BenchEnvironment } from './environment';
 import type { BenchOptions } from './options';
@@ -15,7 +15,7 @@ import { round, summarize } from './stats';
 
 type SignupSections = Pick<BenchResults, 'bareCreate' | 'signup' | 'tokens' | 'memory'>;
 
-/** How the sequential signups got their databases (spares: src/tenants/sparePool.ts). */
+/** How the sequential signups got their databases (spares: src/tenants/provisioning/sparePool.ts). */
 export interface SpareUse {
   /** TENANT_SPARE_DATABASES of the service (0: every signup clones). */
   kept: number;
@@ -48,13 +48,15 @@ export async function measureSignups(
   say(
     `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, ${o.backToBackSignups} back to back, the first RSS reading, then ${o.sequentialSignups} at rest with ${o.bareSamples} bare CREATE DATABASEs between them`,
   );
-  const { tenants } = env.service;
+  const { provisioner } = env.service.tenants;
+  const sparesIdle = async () => provisioner.spares?.idle();
+  const spareStats = () => provisioner.spares?.stats();
   await driver.concurrent(o.warmupConcurrentSignups, o.concurrentClients);
   await driver.sequential(o.warmupSignups);
-  await tenants.sparesIdle();
-  const beforeBackToBack = tenants.spareStats();
+  await sparesIdle();
+  const beforeBackToBack = spareStats();
   const backToBack = await driver.sequential(o.backToBackSignups);
-  const backToBackSpares = spareUse(beforeBackToBack, tenants.spareStats());
+  const backToBackSpares = spareUse(beforeBackToBack, spareStats());
   const first = await rssCheckpoint(driver);
 
   // Latency is measured at rest: before each signup (and each bare CREATE DATABASE
@@ -69,15 +71,15 @@ export async function measureSignups(
   try {
     for (let i = 0; i < 3; i++) await bare.sample();
     const every = Math.max(1, Math.floor(o.sequentialSignups / o.bareSamples));
-    const before = tenants.spareStats();
+    const before = spareStats();
     sequential = await driver.sequential(o.sequentialSignups, async (i) => {
-      await tenants.sparesIdle();
+      await sparesIdle();
       if (i % every === 0 && bareMs.length < o.bareSamples) {
         bareMs.push(await bare.sample());
-        await tenants.sparesIdle();
+        await sparesIdle();
       }
     });
-    sequentialSpares = spareUse(before, tenants.spareStats());
+    sequentialSpares = spareUse(before, spareStats());
   } finally {
     await bare.close();
   }
@@ -88,7 +90,7 @@ export async function measureSignups(
 
   // Bare throughput is measured right before and right after the concurrent signups.
   const bareThroughput = async (when: string) => {
-    await tenants.sparesIdle();
+    await sparesIdle();
     say(`bare CREATE DATABASE × ${o.concurrentBareCreates}, ${o.concurrentClients} clients`);
     return bareCreateThroughput(
       env.adminUrl,

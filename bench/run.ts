@@ -23,7 +23,7 @@ async function measure(
   const loadAtStart = loadavg();
   const signups = await measureSignups(env, o, say);
   const { fleet, concurrency } = await measureFleet(env, o, say);
-  const { rows } = await env.service.catalog.raw<{ rows: { v: string }[] }>(
+  const { rows } = await env.admin.raw<{ rows: { v: string }[] }>(
     "SELECT current_setting('server_version') AS v",
   );
   return {

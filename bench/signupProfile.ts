@@ -1,4 +1,4 @@
-import { cloneTemplate } from '../src/tenants/templateDatabase';
+import { cloneTemplate } from '../src/tenants/provisioning/template';
 import type { BenchEnvironment } from './environment';
 import type { SignupDriver } from './signups';
 import { nowMs, round, summarize, type LatencySummary } from './stats';
@@ -48,13 +48,14 @@ function instrument(label: string, target: object, spent: Map<string, number>): 
 }
 
 async function cloneOnce(env: BenchEnvironment, i: number): Promise<number> {
-  const { catalog, tenants, config } = env.service;
+  const { admin, service } = env;
+  const { templateDb } = service.config.tenants;
   const name = `bench_clone_${env.runId}_${i}`;
   const started = nowMs();
-  const cloned = await cloneTemplate(catalog, config.tenants.templateDb, name, tenants.schema);
+  const cloned = await cloneTemplate(admin, templateDb, name, service.tenants.migrator.schema);
   const ms = nowMs() - started;
   if (!cloned) throw new Error('the tenant template is not at the latest version');
-  await catalog.raw('DROP DATABASE ??', [name]);
+  await admin.raw('DROP DATABASE ??', [name]);
   return ms;
 }
 
@@ -66,11 +67,11 @@ export async function profileSignup(
   const { service } = env;
   const spent = new Map<string, number>();
   // Taken before the timers go on: the bench's own waits are no step of a signup.
-  const { tenants } = service;
-  const sparesIdle = tenants.sparesIdle.bind(tenants);
+  const { provisioner } = service.tenants;
+  const sparesIdle = async () => provisioner.spares?.idle();
   const undo = [
-    instrument('catalog', service.schools, spent),
-    instrument('tenants', service.tenants, spent),
+    instrument('catalog', service.catalog.schools, spent),
+    instrument('tenants', provisioner, spent),
     instrument('auth0', service.auth0, spent),
   ];
   const totals: number[] = [];

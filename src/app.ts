@@ -8,9 +8,9 @@ import { healthRouter, type HealthDeps } from './health/healthRouter';
 import { errorHandler, notFound } from './http/errorHandler';
 import { corsForOrigins, signupRateLimit } from './http/security';
 import type { Logger } from './logger';
-import { signupPageRouter } from './signup/signupPage';
-import { signupRouter } from './signup/signupRoute';
-import type { SignupDeps } from './signup/signUp';
+import { signupPageRouter } from './schools/signupPage';
+import { signupRouter } from './schools/signupRoute';
+import type { SignupDeps } from './schools/signUp';
 import { syncRouter, type SyncDeps } from './sync/syncRoute';
 
 export interface AppDeps {

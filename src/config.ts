@@ -208,8 +208,8 @@ const ConfigSchema = EnvSchema.superRefine(checkTogether).transform((e) => ({
   },
   signup: {
     rateLimit: { max: e.SIGNUP_RATE_LIMIT_MAX, windowSeconds: e.SIGNUP_RATE_LIMIT_WINDOW_SECONDS },
-    /** Built-in pre-signup rules; an empty allow-list allows every domain. */
-    policy: {
+    /** The built-in pre-signup rules; an empty allow-list allows every domain. */
+    rules: {
       allowedEmailDomains: e.SIGNUP_ALLOWED_EMAIL_DOMAINS,
       blockedEmailDomains: e.SIGNUP_BLOCKED_EMAIL_DOMAINS,
     },

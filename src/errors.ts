@@ -1,7 +1,8 @@
 /**
- * The service's error family. Every error a client may see is one of these; the HTTP
- * mapping lives in http/errorHandler.ts and renders them all as
- * `{ error: { code, message, details? } }`.
+ * The service's error family: every error a client may see is defined here, so its codes and
+ * statuses can be read in one place. The HTTP mapping lives in http/errorHandler.ts and
+ * renders them all as `{ error: { code, message, details? } }`. (Longer than most files: a
+ * catalogue of small classes reads best in one piece.)
  */
 
 /** Field name → messages, as a signup form shows them next to its inputs. */
@@ -164,6 +165,89 @@ export class ProvisioningError extends AppError {
       'The school could not be set up. Nothing was created; please try again.',
       undefined,
       options,
+    );
+  }
+}
+
+export class TooManyRequestsError extends AppError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+
+  constructor(private readonly retryAfterSeconds: number) {
+    super('Too many signup attempts from your address. Please wait and try again.');
+  }
+
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+  }
+}
+
+export class CatalogUnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = 'catalog_unavailable';
+
+  constructor(override readonly cause: unknown) {
+    super('The catalog database is not reachable.');
+  }
+}
+
+export class AccessTokenError extends AppError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+
+  constructor(
+    message: string,
+    private readonly challenge: string,
+  ) {
+    super(message);
+  }
+
+  override headers(): Record<string, string> {
+    return { 'WWW-Authenticate': this.challenge };
+  }
+}
+
+export class InsufficientScopeAppError extends AppError {
+  readonly status = 403;
+  readonly code = 'insufficient_scope';
+
+  constructor(
+    scope: string,
+    private readonly challenge: string,
+  ) {
+    super(`The access token lacks the ${scope} scope.`);
+  }
+
+  override headers(): Record<string, string> {
+    return { 'WWW-Authenticate': this.challenge };
+  }
+}
+
+/** A pre-signup rule refused the signup. The message is in the person's language. */
+export class SignupDeniedError extends AppError {
+  readonly status = 403;
+  readonly code = 'signup_denied';
+
+  constructor(
+    userMessage: string,
+    /** For the log only. */
+    readonly logMessage: string,
+  ) {
+    super(userMessage);
+  }
+}
+
+/**
+ * A pre-signup rule produced something we refuse to send to Auth0 (or threw). A bug. The
+ * code keeps its first name (rules were once called hooks): clients may match on it.
+ */
+export class InvalidRuleOutputError extends AppError {
+  readonly status = 500;
+  readonly code = 'invalid_hook_output';
+
+  constructor(readonly problem: string) {
+    super(
+      'The signup could not be completed because of a configuration error. Nothing was created.',
     );
   }
 }

@@ -1,6 +1,6 @@
 import 'dotenv/config';
 import type { Server } from 'node:http';
-import { startService } from './bootstrap';
+import { startService } from './service';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 

@@ -5,7 +5,7 @@ import { catalogMigrations } from '../db/migrationSettings';
 const CATALOG_MIGRATION_LOCK_KEY = 7_302_114_554;
 
 /**
- * Brings the catalog to its latest schema (`migrations/`) at start-up. Processes starting
+ * Brings the catalog to its latest schema (`src/catalog/migrations/`) at start-up. Processes starting
  * together (two servers, a server and the CLI, two CLIs) would race on knex's lock table,
  * where the loser fails instead of waiting (knex #1950); under an advisory lock it waits,
  * then finds nothing left to do.

@@ -4,53 +4,13 @@ import { pgConstraint, pgErrorCode } from '../db/knexFactory';
 import { DatabaseNameUnavailableError, EmailTakenError, SchoolTakenError } from '../errors';
 import { OUTBOX_CHANNEL, userNewEvent, type UserNewEvent } from '../events/userNew';
 import { OWNER_IS_GONE_SQL } from './ownerLock';
+import { clipError, toSchool, type School, type SchoolRow } from './schoolRows';
 
 /** catalog.schools: the registry of tenants and the arbiter of who gets a name. */
 
-export type SchoolStatus = 'provisioning' | 'ready' | 'failed';
-
-export interface School {
-  id: string;
-  name: string;
-  dbName: string;
-  email: string;
-  auth0UserId: string | null;
-  status: SchoolStatus;
-  ownerKey: number | null;
-  lastError: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface SchoolRow {
-  id: string;
-  name: string;
-  db_name: string;
-  email: string;
-  auth0_user_id: string | null;
-  status: SchoolStatus;
-  owner_key: number | null;
-  last_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type { School, SchoolStatus } from './schoolRows';
 
 const TABLE = 'catalog.schools';
-
-export function toSchool(row: SchoolRow): School {
-  return {
-    id: row.id,
-    name: row.name,
-    dbName: row.db_name,
-    email: row.email,
-    auth0UserId: row.auth0_user_id,
-    status: row.status,
-    ownerKey: row.owner_key,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 export interface Reservation {
   school: School;
@@ -102,7 +62,8 @@ export interface SchoolsRepository {
   /** Which of these signup ids have a row (any status), lower-case. */
   existing(ids: readonly string[]): Promise<Set<string>>;
   findByDbName(dbName: string): Promise<School | undefined>;
-  list(): Promise<School[]>;
+  /** Every school, oldest first or by name. */
+  list(orderBy?: 'createdAt' | 'name'): Promise<School[]>;
 }
 
 export interface SignupCompletion {
@@ -112,6 +73,22 @@ export interface SignupCompletion {
   user: { userId: string; email: string; connection: string; schoolName: string };
   /** From the provisioner: names already checked against the naming rule. */
   database: { staging: string; dbName: string; marker: string };
+}
+
+/** What catalog.complete_signup(jsonb) takes (src/catalog/migrations/20261203000000_…). */
+interface CompleteSignup {
+  schoolId: string;
+  staging: string;
+  dbName: string;
+  marker: string;
+  migrationVersion: string;
+  migrationSet: string;
+  userId: string;
+  email: string;
+  connection: string;
+  event: UserNewEvent;
+  /** NOTIFY channel, so the relays wake at once. */
+  channel: string;
 }
 
 export function createSchoolsRepository(db: Knex): SchoolsRepository {
@@ -140,24 +117,22 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
         schoolName: user.schoolName,
         dbName: database.dbName,
       });
+      const signup: CompleteSignup = {
+        schoolId: id,
+        staging: database.staging,
+        dbName: database.dbName,
+        marker: database.marker,
+        migrationVersion,
+        migrationSet,
+        userId: user.userId,
+        email: user.email,
+        connection: user.connection,
+        event,
+        channel: OUTBOX_CHANNEL,
+      };
       for (let attempt = 1; ; attempt++) {
         try {
-          await db.raw('SELECT catalog.complete_signup(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-            id,
-            database.staging,
-            database.dbName,
-            database.marker,
-            migrationVersion,
-            migrationSet,
-            user.userId,
-            user.email,
-            user.connection,
-            event.id,
-            event.type,
-            JSON.stringify(event),
-            event.occurredAt,
-            OUTBOX_CHANNEL,
-          ]);
+          await db.raw('SELECT catalog.complete_signup(?::jsonb)', [JSON.stringify(signup)]);
           return event;
         } catch (error) {
           const code = pgErrorCode(error);
@@ -174,7 +149,7 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
         .where({ id })
         .update({
           status: 'failed',
-          last_error: error.slice(0, 1000),
+          last_error: clipError(error),
           last_error_at: db.fn.now(),
           updated_at: db.fn.now(),
         });
@@ -227,8 +202,10 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
       const row = (await db(TABLE).where({ db_name: dbName }).first()) as SchoolRow | undefined;
       return row && toSchool(row);
     },
-    async list() {
-      const rows = (await db(TABLE).orderBy('created_at')) as SchoolRow[];
+    async list(orderBy = 'createdAt') {
+      const rows = (await db(TABLE).orderBy(
+        orderBy === 'name' ? 'name' : 'created_at',
+      )) as SchoolRow[];
       return rows.map(toSchool);
     },
   };

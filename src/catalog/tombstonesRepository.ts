@@ -1,4 +1,5 @@
 import type { Knex } from '../db/knexFactory';
+import { clipError } from './schoolRows';
 
 /**
  * catalog.signup_tombstones: rolled-back signups whose Auth0 create may still land (see the
@@ -93,7 +94,7 @@ export function createTombstonesRepository(db: Knex): TombstonesRepository {
       await db(TABLE)
         .where({ signup_id: signupId })
         .update({
-          last_error: error.slice(0, 1000),
+          last_error: clipError(error),
           next_check_at: db.raw('now() + make_interval(secs => ?)', [retrySeconds]),
         });
     },

@@ -1,4 +1,4 @@
-import type { CatalogRuntime, Runtime } from '../runtime';
+import type { Auth0Dependencies, Dependencies } from '../composition';
 
 interface CommandText {
   summary: string;
@@ -11,8 +11,8 @@ interface CommandText {
  * Auth0 get (and pay for starting) the Auth0 client, or the local emulator.
  */
 export type Command<P = unknown> = CommandText & { parse(args: string[]): P } & (
-    | { auth0?: false; run(parsed: P, runtime: CatalogRuntime): Promise<number> }
-    | { auth0: true; run(parsed: P, runtime: Runtime): Promise<number> }
+    | { auth0?: false; run(parsed: P, deps: Dependencies): Promise<number> }
+    | { auth0: true; run(parsed: P, deps: Dependencies & Auth0Dependencies): Promise<number> }
   );
 
 /** Keeps each command's parsed type while the table holds them all. */

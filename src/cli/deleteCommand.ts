@@ -1,5 +1,5 @@
-import type { Runtime } from '../runtime';
-import { deleteTenant } from '../tenants/deleteTenant';
+import type { Auth0Dependencies, Dependencies } from '../composition';
+import { deleteSchool } from '../schools/removeSchool';
 import { command } from './command';
 import { parseCommandArgs, UsageError } from './options';
 
@@ -24,8 +24,14 @@ export const deleteCommand = command({
     }
     return { dbName, force: values.force === true };
   },
-  async run({ dbName, force }, runtime: Runtime) {
-    const result = await deleteTenant(dbName, runtime, { force });
+  async run({ dbName, force }, deps: Dependencies & Auth0Dependencies) {
+    const { auth0, tenants } = deps;
+    const { schools } = deps.catalog;
+    const result = await deleteSchool(
+      dbName,
+      { schools, auth0, databases: tenants.databases },
+      { force },
+    );
     process.stdout.write(
       `deleted ${dbName}: database ${result.droppedDatabase ? 'dropped' : 'was already gone'}, ` +
         `${result.deletedUsers} Auth0 user(s) deleted, catalog row removed\n`,

@@ -1,24 +1,24 @@
-import type { CatalogRuntime } from '../runtime';
+import type { OutboxEvent } from '../catalog/outboxRepository';
+import type { Dependencies } from '../composition';
 import { command } from './command';
+import { clip } from './format';
 import { parseCommandArgs } from './options';
 
-/** `npm run tenants -- events`: what is waiting in catalog.outbox, per consumer. */
+/** `npm run tenants -- events`: what is waiting in the outbox, per consumer. */
 
-interface EventRow {
-  id: string;
-  type: string;
-  created_at: Date;
-  school: string | null;
-  published_at: Date | null;
-  publish_attempts: number;
-  publish_last_error: string | null;
-  notified_at: Date | null;
-  notify_attempts: number;
-  notify_last_error: string | null;
-}
-
-const clip = (text: string, max: number) =>
-  text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/** The --json shape: the outbox's own column names, which scripts may already read. */
+const asJson = (e: OutboxEvent) => ({
+  id: e.id,
+  type: e.type,
+  created_at: e.createdAt,
+  school: e.school,
+  published_at: e.publishedAt,
+  publish_attempts: e.publishAttempts,
+  publish_last_error: e.publishLastError,
+  notified_at: e.notifiedAt,
+  notify_attempts: e.notifyAttempts,
+  notify_last_error: e.notifyLastError,
+});
 
 export const eventsCommand = command({
   summary: 'Events in the outbox: pending for RabbitMQ / the webhook, attempts, last error',
@@ -29,24 +29,17 @@ export const eventsCommand = command({
   parse: (args: string[]) =>
     parseCommandArgs(args, { options: { all: { type: 'boolean' }, json: { type: 'boolean' } } })
       .values,
-  async run(values, runtime: CatalogRuntime) {
-    const { rows } = await runtime.catalog.raw<{ rows: EventRow[] }>(
-      `SELECT id, type, created_at, payload->'data'->>'schoolName' AS school,
-              published_at, publish_attempts, publish_last_error,
-              notified_at, notify_attempts, notify_last_error
-       FROM catalog.outbox
-       ${values.all ? '' : 'WHERE published_at IS NULL OR notified_at IS NULL'}
-       ORDER BY created_at, id
-       LIMIT 1000`,
-    );
+  async run(values, deps: Dependencies) {
+    const { outbox } = deps.catalog;
+    const rows = await outbox.list({ all: values.all === true });
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ events: rows }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ events: rows.map(asJson) }, null, 2)}\n`);
       return 0;
     }
-    const amqp = runtime.config.events.amqpUrl !== undefined;
-    const webhook = runtime.config.events.webhookUrl !== undefined;
-    const unpublished = rows.filter((r) => r.published_at === null).length;
-    const unnotified = rows.filter((r) => r.notified_at === null).length;
+    const amqp = deps.config.events.amqpUrl !== undefined;
+    const webhook = deps.config.events.webhookUrl !== undefined;
+    const unpublished = rows.filter((r) => r.publishedAt === null).length;
+    const unnotified = rows.filter((r) => r.notifiedAt === null).length;
     process.stdout.write(
       `${unpublished} not yet published to RabbitMQ${amqp ? '' : ' (AMQP_URL not set)'}, ` +
         `${unnotified} not yet sent to the webhook${webhook ? '' : ' (NOTIFY_WEBHOOK_URL not set)'}\n`,
@@ -55,9 +48,9 @@ export const eventsCommand = command({
       const state = (at: Date | null, attempts: number, error: string | null) =>
         at ? 'sent' : `pending (${attempts} attempts${error ? `: ${clip(error, 60)}` : ''})`;
       process.stdout.write(
-        `${r.id}  ${r.type}  ${r.created_at.toISOString()}  ${clip(r.school ?? '-', 30)}\n` +
-          `    rabbitmq: ${state(r.published_at, r.publish_attempts, r.publish_last_error)}\n` +
-          `    webhook:  ${state(r.notified_at, r.notify_attempts, r.notify_last_error)}\n`,
+        `${r.id}  ${r.type}  ${r.createdAt.toISOString()}  ${clip(r.school ?? '-', 30)}\n` +
+          `    rabbitmq: ${state(r.publishedAt, r.publishAttempts, r.publishLastError)}\n` +
+          `    webhook:  ${state(r.notifiedAt, r.notifyAttempts, r.notifyLastError)}\n`,
       );
     }
     return 0;

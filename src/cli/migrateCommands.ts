@@ -1,11 +1,23 @@
-import type { CatalogRuntime } from '../runtime';
-import { migrateFleet, migrateFleetAndTemplate, type FleetResult } from '../tenants/fleetMigration';
+import type { Dependencies } from '../composition';
+import {
+  migrateFleet,
+  migrateFleetAndTemplate,
+  type FleetOptions,
+  type FleetResult,
+} from '../tenants/fleet/migrateFleet';
 import { command } from './command';
 import { parseCommandArgs, UsageError } from './options';
 import { progressReporter } from './progress';
 
 /** Tenants migrated at once: each holds one connection to its server. */
 const CONCURRENCY = { type: 'integer', min: 1, max: 100 } as const;
+
+const fleetOf = (deps: Dependencies, concurrency: number | undefined): FleetOptions => ({
+  tenantVersions: deps.catalog.tenantVersions,
+  migrator: deps.tenants.migrator,
+  logger: deps.logger,
+  concurrency: concurrency ?? deps.config.tenants.migrationConcurrency,
+});
 
 function printResult(result: FleetResult, verb: string): number {
   const out = process.stdout;
@@ -29,10 +41,10 @@ Exits 1 if any tenant failed; the others are migrated regardless.`,
   parse: (args: string[]) =>
     parseCommandArgs(args, { options: { verify: { type: 'boolean' }, concurrency: CONCURRENCY } })
       .values,
-  async run(options, runtime: CatalogRuntime) {
+  async run(options, deps: Dependencies) {
     const result = await migrateFleetAndTemplate({
-      ...runtime,
-      concurrency: options.concurrency ?? runtime.config.tenants.migrationConcurrency,
+      ...fleetOf(deps, options.concurrency),
+      refreshTemplate: () => deps.tenants.provisioner.refreshTemplate(),
       verify: options.verify === true,
       onProgress: progressReporter('migrating tenants'),
     });
@@ -55,10 +67,9 @@ ready tenant with --all. The next migrate brings them forward again.`,
       throw new UsageError('give either one <db_name> or --all');
     return { ...values, dbName: positionals[0] };
   },
-  async run(options, runtime: CatalogRuntime) {
+  async run(options, deps: Dependencies) {
     const result = await migrateFleet({
-      ...runtime,
-      concurrency: options.concurrency ?? runtime.config.tenants.migrationConcurrency,
+      ...fleetOf(deps, options.concurrency),
       direction: 'rollback',
       only: options.dbName === undefined ? undefined : [options.dbName],
       onProgress: progressReporter('rolling back'),

@@ -1,5 +1,5 @@
-import type { Runtime } from '../runtime';
-import { reconcileSignups } from '../signup/reconcile';
+import type { Auth0Dependencies, Dependencies } from '../composition';
+import { reconcileSignups } from '../schools/reconcile';
 import { command } from './command';
 import { parseCommandArgs } from './options';
 
@@ -19,12 +19,15 @@ Signups still in progress on a running server are left alone. Exits 1 if any cou
 be finished (e.g. Auth0 unreachable); run it again later.`,
   parse: (args: string[]) =>
     parseCommandArgs(args, { options: { 'sweep-auth0': { type: 'boolean' } } }).values,
-  async run(options, runtime: Runtime) {
+  async run(options, deps: Dependencies & Auth0Dependencies) {
     const summary = await reconcileSignups({
-      ...runtime,
-      horizonSeconds: runtime.config.reconcile.horizonSeconds,
+      catalog: deps.catalog,
+      auth0: deps.auth0,
+      databases: deps.tenants.databases,
+      logger: deps.logger,
+      horizonSeconds: deps.config.reconcile.horizonSeconds,
       auth0Sweep: options['sweep-auth0']
-        ? { deployment: runtime.deployment, everySeconds: 0, now: true }
+        ? { deployment: deps.deployment, everySeconds: 0, now: true }
         : undefined,
     });
     if (!summary.ran) {

@@ -2,7 +2,7 @@ import 'dotenv/config';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
-import { startCatalogRuntime, startRuntime } from '../runtime';
+import { compose, composeWithAuth0 } from '../composition';
 import type { Command } from './command';
 import { COMMANDS, printHelp } from './commands';
 import { UsageError } from './options';
@@ -41,11 +41,11 @@ async function main(argv: string[]): Promise<number> {
   // Logs go to stderr so stdout stays the command's own output (tables, JSON).
   const logger = createLogger(config.log.cliLevel, pino.destination(2));
   if (command.auth0) {
-    const runtime = await startRuntime(config, logger);
-    return command.run(parsed, runtime).finally(() => runtime.close());
+    const deps = await composeWithAuth0(config, logger);
+    return command.run(parsed, deps).finally(() => deps.close());
   }
-  const runtime = await startCatalogRuntime(config, logger);
-  return command.run(parsed, runtime).finally(() => runtime.close());
+  const deps = await compose(config, logger);
+  return command.run(parsed, deps).finally(() => deps.close());
 }
 
 main(process.argv.slice(2)).then(

@@ -6,9 +6,9 @@ export const ROOT_DIR = path.resolve(__dirname, '..', '..');
 
 const extensions = ['.ts', '.js'];
 
-/** The catalog's own schema (`migrations/`), also used by knexfile.ts for the knex CLI. */
+/** The catalog's own schema (`src/catalog/migrations/`), also used by knexfile.ts for the knex CLI. */
 export const catalogMigrations: Knex.MigratorConfig = {
-  directory: path.join(ROOT_DIR, 'migrations'),
+  directory: path.join(ROOT_DIR, 'src', 'catalog', 'migrations'),
   loadExtensions: extensions,
   tableName: 'knex_migrations',
 };

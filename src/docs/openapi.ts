@@ -1,16 +1,12 @@
 import { z } from 'zod';
 import { version } from '../../package.json';
 import { ErrorBodySchema, errorBodyWithCodes } from '../http/errorBody';
-import { CatalogUnavailableError, HealthStatusSchema } from '../health/healthRouter';
+import { AccessTokenError, CatalogUnavailableError, InsufficientScopeAppError } from '../errors';
+import { HealthStatusSchema } from '../health/healthRouter';
 import { DEFAULT_READINESS_TIMEOUT_MS } from '../health/readiness';
-import { SignupRequestSchema } from '../signup/signupRequest';
-import { SignupResponseSchema } from '../signup/signupResponse';
-import {
-  AccessTokenError,
-  InsufficientScopeAppError,
-  SyncRequestSchema,
-  SYNC_SCOPE,
-} from '../sync/syncRoute';
+import { SignupRequestSchema } from '../schools/signupRequest';
+import { SignupResponseSchema } from '../schools/signupResponse';
+import { SyncRequestSchema, SYNC_SCOPE } from '../sync/syncRoute';
 import { signupErrors, type DocumentedError } from './signupErrors';
 
 /**
@@ -134,7 +130,7 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
           operationId: 'syncUser',
           tags: ['Signup'],
           summary: 'Record a user on first login (Auth0 post-login Action)',
-          description: `Called by auth0-actions/post-login.js with a client-credentials access token for this API (audience API_AUDIENCE) carrying the \`${SYNC_SCOPE}\` scope. Upserts the user into catalog.users idempotently: a repeated call changes nothing and answers \`unchanged\`. Users who signed up through POST /users are already linked to their school; social users have none until they create one.`,
+          description: `Called by auth0-actions/post-login.js with a client-credentials access token for this API (audience API_AUDIENCE) carrying the \`${SYNC_SCOPE}\` scope. Records the user in the catalog's users idempotently: a repeated call changes nothing and answers \`unchanged\`. Users who signed up through POST /users are already linked to their school; social users have none until they create one.`,
           security: [{ bearerAuth: [SYNC_SCOPE] }],
           requestBody: {
             required: true,
@@ -156,7 +152,10 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
             ),
             '403': jsonResponse(
               `The token lacks the ${SYNC_SCOPE} scope.`,
-              schemaOf(errorBodyWithCodes([new InsufficientScopeAppError('').code]), 'output'),
+              schemaOf(
+                errorBodyWithCodes([new InsufficientScopeAppError(SYNC_SCOPE, '').code]),
+                'output',
+              ),
             ),
             '415': jsonResponse(
               'Body is not application/json.',

@@ -4,16 +4,17 @@ import {
   DatabaseNameUnavailableError,
   DatabaseUnavailableError,
   EmailTakenError,
+  InvalidRuleOutputError,
   PayloadTooLargeError,
   ProvisioningError,
   SchoolTakenError,
+  SignupDeniedError,
+  TooManyRequestsError,
   UnsupportedMediaTypeError,
   ValidationError,
   type AppError,
 } from '../errors';
 import { INTERNAL_ERROR_BODY, type ErrorBody } from '../http/errorBody';
-import { TooManyRequestsError } from '../http/security';
-import { InvalidHookOutputError, SignupDeniedError } from '../signup/policy/errors';
 
 /**
  * Every error POST /users can answer, built from the error classes the code really throws
@@ -81,7 +82,7 @@ export function signupErrors(bodyLimit: string): DocumentedError[] {
       'Creating or migrating the school database failed; everything was undone.',
     ),
     documented(
-      new InvalidHookOutputError('example'),
+      new InvalidRuleOutputError('example'),
       'A pre-signup rule returned metadata Auth0 would refuse (or threw): a configuration error on our side. Nothing was created.',
     ),
     {

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { Knex } from '../db/knexFactory';
+import type { OutboxRepository } from '../catalog/outboxRepository';
 import type { Logger } from '../logger';
 import { createAmqpPublisher, redactAmqpUrl } from './amqpPublisher';
 import { createOutboxConsumer, type OutboxConsumer } from './outboxConsumer';
@@ -7,7 +7,7 @@ import { createWebhookNotifier } from './webhookNotifier';
 
 /**
  * The server's outbox consumers: RabbitMQ when AMQP_URL is set, the webhook when
- * NOTIFY_WEBHOOK_URL is set. Without them events simply stay in catalog.outbox.
+ * NOTIFY_WEBHOOK_URL is set. Without them events simply stay in the outbox.
  */
 export interface EventRelays {
   consumers: OutboxConsumer[];
@@ -16,14 +16,13 @@ export interface EventRelays {
 
 export function startEventRelays(deps: {
   config: Pick<Config, 'events'>;
-  catalog: Knex;
-  catalogUrl: string;
+  outbox: OutboxRepository;
   logger: Logger;
 }): EventRelays {
   const { events } = deps.config;
   const common = {
-    catalog: deps.catalog,
-    catalogUrl: deps.catalogUrl,
+    outbox: deps.outbox,
+    listen: true,
     logger: deps.logger,
     pollIntervalMs: events.pollIntervalMs,
     retryBaseMs: events.retryBaseMs,
@@ -47,7 +46,7 @@ export function startEventRelays(deps: {
     );
     closers.push(() => publisher.close());
   } else {
-    deps.logger.info('AMQP_URL not set: user.new events stay in catalog.outbox');
+    deps.logger.info('AMQP_URL not set: user.new events stay in the outbox');
   }
   if (events.webhookUrl) {
     consumers.push(

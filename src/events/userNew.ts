@@ -22,5 +22,5 @@ export function userNewEvent(data: UserNewEvent['data'], now = new Date()): User
   return { id: randomUUID(), type: USER_NEW, occurredAt: now.toISOString(), data };
 }
 
-/** The channel `catalog.outbox` writers NOTIFY on, so relays wake without waiting to poll. */
+/** The channel the outbox's writers NOTIFY on, so relays wake without waiting to poll. */
 export const OUTBOX_CHANNEL = 'catalog_outbox';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors';
+import { CatalogUnavailableError } from '../errors';
 
 /**
  * /healthz says the process is alive (no dependencies: a restart would not fix them).
@@ -9,15 +9,6 @@ import { AppError } from '../errors';
  */
 
 export const HealthStatusSchema = z.object({ status: z.literal('ok') });
-
-export class CatalogUnavailableError extends AppError {
-  readonly status = 503;
-  readonly code = 'catalog_unavailable';
-
-  constructor(override readonly cause: unknown) {
-    super('The catalog database is not reachable.');
-  }
-}
 
 export interface HealthDeps {
   /** Resolves when the catalog database answers; rejects (soon) when it does not. */

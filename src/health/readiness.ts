@@ -1,5 +1,3 @@
-import type { Knex } from '../db/knexFactory';
-
 /** A readiness probe must answer quickly: a load balancer gives up long before knex would. */
 export const DEFAULT_READINESS_TIMEOUT_MS = 2000;
 
@@ -16,23 +14,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * `select 1` through the catalog's own knex pool, so the probe sees what signups see (a
- * pool that cannot reach the server fails it). Probes arriving while a check is still
- * running share it, so a hanging server costs one pending query, not one per probe.
+ * `ping`: one round trip through the catalog's own pool (Catalog.ping), so the probe sees
+ * what signups see (a pool that cannot reach the server fails it). Probes arriving while a
+ * check is still running share it, so a hanging server costs one pending query, not one per
+ * probe.
  */
 export function catalogReadiness(
-  catalog: Knex,
+  ping: () => Promise<void>,
   options: { timeoutMs?: number } = {},
 ): () => Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS;
   let inFlight: Promise<void> | undefined;
   return () => {
-    inFlight ??= catalog
-      .raw('select 1')
-      .then(() => undefined)
-      .finally(() => {
-        inFlight = undefined;
-      });
+    inFlight ??= ping().finally(() => {
+      inFlight = undefined;
+    });
     // A check that outlives its probe still settles later; nobody may be left unhandled.
     inFlight.catch(() => undefined);
     return withTimeout(inFlight, timeoutMs);

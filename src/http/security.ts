@@ -1,7 +1,7 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { AppError } from '../errors';
+import { TooManyRequestsError } from '../errors';
 
 /** Cross-origin access for the configured frontends only (preflight included). */
 export function corsForOrigins(origins: readonly string[]): RequestHandler {
@@ -13,19 +13,6 @@ export function corsForOrigins(origins: readonly string[]): RequestHandler {
     exposedHeaders: ['x-request-id', 'retry-after', 'location'],
     maxAge: 600,
   });
-}
-
-export class TooManyRequestsError extends AppError {
-  readonly status = 429;
-  readonly code = 'rate_limited';
-
-  constructor(private readonly retryAfterSeconds: number) {
-    super('Too many signup attempts from your address. Please wait and try again.');
-  }
-
-  override headers(): Record<string, string> {
-    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
-  }
 }
 
 /**

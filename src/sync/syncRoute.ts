@@ -7,17 +7,16 @@ import {
   UnauthorizedError,
 } from 'express-oauth2-jwt-bearer';
 import { z } from 'zod';
-import type { Knex } from '../db/knexFactory';
-import { AppError, ValidationError } from '../errors';
+import type { UsersRepository } from '../catalog/usersRepository';
+import { AccessTokenError, InsufficientScopeAppError, ValidationError } from '../errors';
 import { fieldErrorsFrom } from '../http/fieldErrors';
 import { requireJson } from '../http/requireJson';
 import type { Logger } from '../logger';
-import { upsertUser } from './usersRepository';
 
 /**
  * POST /users/sync: called by the Auth0 post-login Action (auth0-actions/post-login.js) on
  * a user's first login, with a client-credentials access token for this API carrying the
- * `sync:users` scope. Records the user in catalog.users, idempotently.
+ * `sync:users` scope. Records the user in the catalog, idempotently.
  */
 
 export const SYNC_SCOPE = 'sync:users';
@@ -34,39 +33,10 @@ export const SyncRequestSchema = z
     message: 'Send connection or strategy.',
   });
 
-export class AccessTokenError extends AppError {
-  readonly status = 401;
-  readonly code = 'unauthorized';
-
-  constructor(
-    message: string,
-    private readonly challenge: string,
-  ) {
-    super(message);
-  }
-
-  override headers(): Record<string, string> {
-    return { 'WWW-Authenticate': this.challenge };
-  }
-}
-
-export class InsufficientScopeAppError extends AppError {
-  readonly status = 403;
-  readonly code = 'insufficient_scope';
-
-  constructor(private readonly challenge: string) {
-    super(`The access token lacks the ${SYNC_SCOPE} scope.`);
-  }
-
-  override headers(): Record<string, string> {
-    return { 'WWW-Authenticate': this.challenge };
-  }
-}
-
 /** express-oauth2-jwt-bearer's errors, in our error shape. */
 const toAppError: ErrorRequestHandler = (error, _req, _res, next) => {
   if (error instanceof InsufficientScopeError) {
-    return next(new InsufficientScopeAppError(error.headers['WWW-Authenticate']));
+    return next(new InsufficientScopeAppError(SYNC_SCOPE, error.headers['WWW-Authenticate']));
   }
   if (error instanceof InvalidRequestError && error.status === 400) {
     return next(new ValidationError({ authorization: [error.message] }, error.message));
@@ -82,7 +52,7 @@ const toAppError: ErrorRequestHandler = (error, _req, _res, next) => {
 };
 
 export interface SyncDeps {
-  catalog: Knex;
+  users: UsersRepository;
   logger: Logger;
   /** This API's audience (API_AUDIENCE). */
   audience: string;
@@ -106,7 +76,7 @@ export function syncRouter(deps: SyncDeps): Router {
       const parsed = SyncRequestSchema.safeParse(req.body);
       if (!parsed.success) throw new ValidationError(fieldErrorsFrom(parsed.error));
       const { user_id: userId, email, connection, strategy } = parsed.data;
-      const { user, outcome } = await upsertUser(deps.catalog, {
+      const { user, outcome } = await deps.users.upsert({
         userId,
         email,
         connection: connection ?? null,

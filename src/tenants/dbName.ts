@@ -20,7 +20,7 @@ export const DB_NAME_PATTERN = /^[a-z0-9_]{1,63}$/;
 
 const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
 
-/** Prefix of the databases signups create before renaming them (see tenantDatabases.ts). */
+/** Prefix of the databases signups create before renaming them (see serverDatabases.ts). */
 export const STAGING_PREFIX = 'signup_tmp_';
 
 export type DbNameResult =

@@ -3,7 +3,7 @@ import { withDatabase } from '../../src/db/databaseUrl';
 import { withKnex, type Knex } from '../../src/db/knexFactory';
 import { tenantMigrations } from '../../src/db/migrationSettings';
 import { signupOfMarker } from '../../src/tenants/ownership';
-import { latestTenantVersion } from '../../src/tenants/tenantMigrator';
+import { loadTenantMigrationSet } from '../../src/tenants/migration/tenantSchema';
 
 /**
  * The product's promise, checked across all three systems: every Auth0 user this service
@@ -13,15 +13,16 @@ import { latestTenantVersion } from '../../src/tenants/tenantMigrator';
  * row, and no staging database is left. Returns the ready tenants' db names.
  */
 export async function expectConsistent(opts: {
-  catalog: Knex;
+  catalogDb: Knex;
   admin: Knex;
   emulator: Auth0Emulator;
   serverUrl: string;
   attempted: string[];
   migrationsDir?: string;
 }): Promise<string[]> {
-  const { catalog, admin, emulator, serverUrl, attempted, migrationsDir } = opts;
-  const rows = (await catalog('catalog.schools').select()) as {
+  const { catalogDb, admin, emulator, serverUrl, attempted, migrationsDir } = opts;
+  const latest = loadTenantMigrationSet(migrationsDir).schema.version;
+  const rows = (await catalogDb('catalog.schools').select()) as {
     id: string;
     db_name: string;
     status: string;
@@ -50,7 +51,7 @@ export async function expectConsistent(opts: {
     );
     expect({ db: row.db_name, version }).toEqual({
       db: row.db_name,
-      version: latestTenantVersion(migrationsDir),
+      version: latest,
     });
   }
   for (const user of ourUsers) {

@@ -6,7 +6,7 @@ import {
   type Auth0Emulator,
   type Auth0EmulatorOptions,
 } from '../../src/auth0/emulator';
-import { startService, type Service, type ServiceOptions } from '../../src/bootstrap';
+import { startService, type Service, type ServiceOptions } from '../../src/service';
 import { loadConfig, type Env } from '../../src/config';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, type Knex } from '../../src/db/knexFactory';
@@ -22,6 +22,13 @@ export interface TestService extends Service {
   emulator: Auth0Emulator;
   /** A connection to the server's `postgres` database, for checking pg_database. */
   admin: Knex;
+  /**
+   * The test's own connection to this service's catalog database: tests look at the rows
+   * from outside, as an operator with psql would, not through the service's repositories.
+   */
+  catalogDb: Knex;
+  /** The catalog database's URL. */
+  catalogUrl: string;
   logs: ReturnType<typeof captureLogs>;
   serverUrl: string;
 }
@@ -74,15 +81,20 @@ export async function startTestService(
   });
   const service = await startService(config, logs.logger, options.service);
   const admin = createKnex(withDatabase(base, 'postgres'), { pool: { min: 0, max: 2 } });
+  const catalogUrl = withDatabase(base, catalogDb);
+  const catalogConnection = createKnex(catalogUrl, { pool: { min: 0, max: 2 } });
 
   return {
     ...service,
     emulator,
     admin,
+    catalogDb: catalogConnection,
+    catalogUrl,
     logs,
     serverUrl: base,
     async close() {
-      const tenants = (await service.catalog('catalog.schools').pluck('db_name')) as string[];
+      const tenants = (await catalogConnection('catalog.schools').pluck('db_name')) as string[];
+      await catalogConnection.destroy();
       await service.close();
       for (const db of [...tenants, catalogDb, ...(ownTemplate ? [ownTemplate] : [])]) {
         await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [db]);
@@ -94,4 +106,4 @@ export async function startTestService(
 }
 
 /** The product's own check, re-exported so tests ask pg_database the same way. */
-export { databaseExists } from '../../src/tenants/tenantDatabases';
+export { databaseExists } from '../../src/tenants/serverDatabases';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { reconcileSignups } from '../../src/signup/reconcile';
+import { reconcileSignups } from '../../src/schools/reconcile';
 import { signupBody, TEST_PASSWORD } from '../helpers/signupData';
 import { startTestService, type TestService } from '../helpers/testService';
 
@@ -37,7 +37,10 @@ const strayUser = (label: string, appMetadata: { deployment: string; signupId?: 
 
 const sweepNow = () =>
   reconcileSignups({
-    ...svc,
+    catalog: svc.catalog,
+    auth0: svc.auth0,
+    databases: svc.tenants.databases,
+    logger: svc.logger,
     horizonSeconds: svc.config.reconcile.horizonSeconds,
     auth0Sweep: { deployment: svc.deployment, everySeconds: 0, now: true },
   });

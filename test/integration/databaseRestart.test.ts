@@ -153,6 +153,6 @@ test('a PostgreSQL restart under ten signup loops: only 201, 4xx or 503 with Ret
       (await catalog('catalog.schools').whereNot({ status: 'ready' }).first()) ? undefined : true,
     { timeoutMs: 60_000 },
   );
-  await expectConsistent({ catalog, admin, emulator, serverUrl: pg.url, attempted });
+  await expectConsistent({ catalogDb: catalog, admin, emulator, serverUrl: pg.url, attempted });
   expect(server.output()).not.toContain('Sup3r-secret');
 });

@@ -58,7 +58,7 @@ describe('GET /readyz', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok' });
     // The pool the signups use recovered too, not just the probe.
-    await expect(svc.catalog('catalog.schools').count({ n: '*' }).first()).resolves.toBeDefined();
+    await expect(svc.catalogDb('catalog.schools').count({ n: '*' }).first()).resolves.toBeDefined();
   });
 });
 
@@ -69,7 +69,9 @@ describe('catalogReadiness', () => {
       pool: { min: 0, max: 5 },
     });
     try {
-      const check = catalogReadiness(catalog, { timeoutMs: 300 });
+      const check = catalogReadiness(async () => void (await catalog.raw('select 1')), {
+        timeoutMs: 300,
+      });
       const started = Date.now();
       const results = await Promise.allSettled([check(), check(), check()]);
 

@@ -102,7 +102,7 @@ test('a battery of hostile school names and bodies yields only 2xx/4xx and only 
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   expect(({} as Record<string, unknown>).admin).toBeUndefined();
   // The catalog table survived every attempt.
-  expect(await svc.catalog('catalog.schools').count({ n: '*' }).first()).toEqual({
+  expect(await svc.catalogDb('catalog.schools').count({ n: '*' }).first()).toEqual({
     n: String(created.length),
   });
 });

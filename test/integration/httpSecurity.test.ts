@@ -59,7 +59,7 @@ test('after the per-IP signup limit, responds 429 rate_limited with Retry-After 
   expect(res.status).toBe(429);
   expect(res.body.error.code).toBe('rate_limited');
   expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-  expect(await svc.catalog('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });
+  expect(await svc.catalogDb('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });
 });
 
 test('outside production the CSP does not force https, so the page also works over plain HTTP on a LAN', async () => {

@@ -57,7 +57,7 @@ test('a webhook that fails twice is retried with backoff until it accepts; the s
 
   const row = await waitUntil('the notification to be delivered', async () => {
     const r: Record<string, unknown> | undefined = await svc
-      .catalog('catalog.outbox')
+      .catalogDb('catalog.outbox')
       .whereRaw("payload->'data'->>'userId' = ?", [res.body.userId])
       .first();
     return r?.notified_at ? r : undefined;

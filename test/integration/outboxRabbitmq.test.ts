@@ -65,7 +65,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
       .send({ email: `r.${id}@school.test`, password: 'Sup3r-secret', schoolName: `Rabbit ${id}` });
     expect(res.status).toBe(201);
     const row = await svc
-      .catalog('catalog.outbox')
+      .catalogDb('catalog.outbox')
       .whereRaw("payload->'data'->>'userId' = ?", [res.body.userId])
       .first();
     return { id: row.id as string, userId: res.body.userId as string, dbName: `rabbit_${id}` };
@@ -74,7 +74,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
   const published = (eventId: string) =>
     waitUntil(`event ${eventId} to be marked published`, async () => {
       const row: Record<string, unknown> | undefined = await svc
-        .catalog('catalog.outbox')
+        .catalogDb('catalog.outbox')
         .where({ id: eventId })
         .first();
       return row?.published_at ? row : undefined;
@@ -87,12 +87,12 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
 
     await waitUntil('a failed publish attempt', async () => {
       const row: { publish_attempts: number } = await svc
-        .catalog('catalog.outbox')
+        .catalogDb('catalog.outbox')
         .where({ id: s.id })
         .first();
       return row.publish_attempts >= 2 ? row : undefined;
     });
-    const waiting = await svc.catalog('catalog.outbox').where({ id: s.id }).first();
+    const waiting = await svc.catalogDb('catalog.outbox').where({ id: s.id }).first();
     expect(waiting.published_at).toBeNull();
     expect(waiting.publish_last_error).toEqual(expect.any(String));
     expect(ids()).not.toContain(s.id);
@@ -144,7 +144,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
     );
     for (const e of events) {
       await svc
-        .catalog('catalog.outbox')
+        .catalogDb('catalog.outbox')
         .insert({ id: e.id, type: e.type, payload: JSON.stringify(e) });
     }
     const relays = [1, 2].map((n) => {
@@ -153,7 +153,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
         publisher,
         consumer: createOutboxConsumer({
           name: `relay-${n}`,
-          catalog: svc.catalog,
+          outbox: svc.catalog.outbox,
           columns: 'publish',
           // Slow enough that both relays are busy at the same time.
           deliver: async (event) => {

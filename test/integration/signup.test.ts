@@ -7,7 +7,9 @@ import {
 } from '../helpers/testService';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { withKnex } from '../../src/db/knexFactory';
-import { latestTenantVersion } from '../../src/tenants/tenantMigrator';
+import { loadTenantMigrationSet } from '../../src/tenants/migration/tenantSchema';
+
+const latestTenantVersion = () => loadTenantMigrationSet().schema.version;
 
 let svc: TestService;
 
@@ -37,7 +39,7 @@ const post = (payload: unknown) =>
     .send(payload as object);
 
 async function schoolRow(dbName: string) {
-  return svc.catalog('catalog.schools').where({ db_name: dbName }).first() as Promise<
+  return svc.catalogDb('catalog.schools').where({ db_name: dbName }).first() as Promise<
     Record<string, unknown> | undefined
   >;
 }
@@ -130,9 +132,9 @@ describe('POST /users', () => {
     // A user created in Auth0 directly, not through this service.
     const token = await request(svc.emulator.url).post('/oauth/token').send({
       grant_type: 'client_credentials',
-      client_id: svc.auth0Config.clientId,
-      client_secret: svc.auth0Config.clientSecret,
-      audience: svc.auth0Config.audience,
+      client_id: svc.auth0Settings.clientId,
+      client_secret: svc.auth0Settings.clientSecret,
+      audience: svc.auth0Settings.audience,
     });
     await request(svc.emulator.url)
       .post('/api/v2/users')
@@ -195,7 +197,7 @@ describe('POST /users', () => {
     expect(logs).toContain('school signed up');
     expect(logs).not.toContain('Unl1kely-Pa55word!');
     expect(logs).not.toContain('weakpass');
-    expect(logs).not.toContain(svc.auth0Config.clientSecret);
+    expect(logs).not.toContain(svc.auth0Settings.clientSecret);
     expect(logs).not.toMatch(/eyJ[\w-]+\.[\w-]+\./); // no JWT
   });
 });

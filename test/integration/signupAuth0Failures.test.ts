@@ -31,16 +31,20 @@ function signup() {
 }
 
 async function expectNothingLeft(s: ReturnType<typeof signup>): Promise<void> {
-  expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toBeUndefined();
+  expect(
+    await svc.catalogDb('catalog.schools').where({ db_name: s.dbName }).first(),
+  ).toBeUndefined();
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
   expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
 }
 
 async function expectCompleteTenant(s: ReturnType<typeof signup>, userId: string): Promise<void> {
-  expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toMatchObject({
-    status: 'ready',
-    auth0_user_id: userId,
-  });
+  expect(await svc.catalogDb('catalog.schools').where({ db_name: s.dbName }).first()).toMatchObject(
+    {
+      status: 'ready',
+      auth0_user_id: userId,
+    },
+  );
   expect(await databaseExists(svc.admin, s.dbName)).toBe(true);
   expect(svc.emulator.users().filter((u) => u.email === s.body.email)).toHaveLength(1);
 }
@@ -130,7 +134,9 @@ test('when Auth0 cannot be reached at all, responds 503 and leaves nothing', asy
     const res = await request(offline.app).post('/users').send(s.body);
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('auth0_unavailable');
-    expect(await offline.catalog('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });
+    expect(await offline.catalogDb('catalog.schools').count({ n: '*' }).first()).toEqual({
+      n: '0',
+    });
     expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
   } finally {
     await offline.close();
@@ -141,7 +147,7 @@ test('through all of the above, no password, client secret or token reached a lo
   const logs = svc.logs.text();
   expect(logs).toContain('Auth0 call will be retried'); // the scenarios above did log
   expect(logs).not.toContain('Sup3r-secret');
-  expect(logs).not.toContain(svc.auth0Config.clientSecret);
+  expect(logs).not.toContain(svc.auth0Settings.clientSecret);
   expect(logs).not.toMatch(/eyJ[\w-]+\.[\w-]+\./); // no JWT
   expect(logs).not.toMatch(/authorization/i);
 });

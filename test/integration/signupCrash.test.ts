@@ -137,7 +137,7 @@ async function killAndRestart(locks: Knex.Transaction[] = [], sessionsDie = fals
   for (const lock of locks) await lock.rollback();
   server = await startServerProcess(env());
   await expectConsistent({
-    catalog,
+    catalogDb: catalog,
     admin,
     emulator,
     serverUrl: serverUrl(),
@@ -232,7 +232,7 @@ test('after all those crashes, the restarted server signs a school up completely
     .send({ email: `a.${id}@school.test`, password: 'Sup3r-secret', schoolName });
   expect(res.status).toBe(201);
   const ready = await expectConsistent({
-    catalog,
+    catalogDb: catalog,
     admin,
     emulator,
     serverUrl: serverUrl(),

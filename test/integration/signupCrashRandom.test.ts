@@ -82,7 +82,7 @@ afterAll(async () => {
 });
 
 const consistent = () =>
-  expectConsistent({ catalog, admin, emulator, serverUrl: serverUrl(), attempted });
+  expectConsistent({ catalogDb: catalog, admin, emulator, serverUrl: serverUrl(), attempted });
 
 test(`${ROUNDS} rounds of kill -9 at a random moment during signups: every round ends consistent (seed ${SEED})`, async () => {
   for (let round = 1; round <= ROUNDS; round++) {

@@ -93,7 +93,7 @@ test('when the compensation itself fails (Auth0 down while undoing), the row is 
 
   const res = await request(broken.app).post('/users').send(s.body);
   expect(res.status).toBe(500);
-  const row = await broken.catalog('catalog.schools').where({ db_name: s.dbName }).first();
+  const row = await broken.catalogDb('catalog.schools').where({ db_name: s.dbName }).first();
   expect(row).toMatchObject({
     status: 'failed',
     last_error: expect.stringContaining('provisioning_failed'),

@@ -95,7 +95,13 @@ test('killed while Auth0 is still storing the user, restarted at once: the user 
 
   await waitUntil('the late user deleted', () => ourUsers().length === 0, { timeoutMs: 60_000 });
   expect(Date.now() - landedAt).toBeLessThan(60_000);
-  await expectConsistent({ catalog, admin, emulator, serverUrl: serverUrl(), attempted });
+  await expectConsistent({
+    catalogDb: catalog,
+    admin,
+    emulator,
+    serverUrl: serverUrl(),
+    attempted,
+  });
   expect(server.output()).toContain(
     'deleted an Auth0 user that landed after its signup was rolled back',
   );
@@ -125,7 +131,13 @@ test('a tombstone never blocks the same school and email signing up again, nor d
     },
   );
   expect(emulator.findUserByEmail(s!.email)).toBeDefined();
-  await expectConsistent({ catalog, admin, emulator, serverUrl: serverUrl(), attempted });
+  await expectConsistent({
+    catalogDb: catalog,
+    admin,
+    emulator,
+    serverUrl: serverUrl(),
+    attempted,
+  });
 });
 
 describe('a create that outlives its own signup (Auth0 slower than the retry budget)', () => {
@@ -150,7 +162,7 @@ describe('a create that outlives its own signup (Auth0 slower than the retry bud
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('auth0_unavailable');
     expect(
-      await svc.catalog('catalog.signup_tombstones').where({ email: s.email }).first(),
+      await svc.catalogDb('catalog.signup_tombstones').where({ email: s.email }).first(),
     ).toBeDefined();
 
     await waitUntil('the late user', () => svc.emulator.findUserByEmail(s.email), {
@@ -175,7 +187,7 @@ describe('a create that outlives its own signup (Auth0 slower than the retry bud
       svc.emulator.requests().some((r) => r.path === '/api/v2/users' && r.status === 400),
     ).toBe(true);
     expect(
-      await svc.catalog('catalog.signup_tombstones').where({ email: s.email }).first(),
+      await svc.catalogDb('catalog.signup_tombstones').where({ email: s.email }).first(),
     ).toBeUndefined();
   });
 });

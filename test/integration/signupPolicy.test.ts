@@ -1,5 +1,8 @@
 import request from 'supertest';
-import { PreUserRegistrationError, type PreSignupRule } from '../../src/signup/policy/types';
+import {
+  PreUserRegistrationError,
+  type PreSignupRule,
+} from '../../src/schools/preSignupRules/types';
 import { expectConsistent } from '../helpers/consistency';
 import {
   databaseExists,
@@ -72,12 +75,16 @@ const createCalls = () =>
   svc.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/api/v2/users').length;
 
 async function expectNothingCreated(s: ReturnType<typeof signup>) {
-  expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toBeUndefined();
+  expect(
+    await svc.catalogDb('catalog.schools').where({ db_name: s.dbName }).first(),
+  ).toBeUndefined();
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
   expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
-  expect(await svc.catalog('catalog.users').where({ email: s.body.email }).first()).toBeUndefined();
+  expect(
+    await svc.catalogDb('catalog.users').where({ email: s.body.email }).first(),
+  ).toBeUndefined();
   const events: { payload: { data: { email: string } } }[] = await svc
-    .catalog('catalog.outbox')
+    .catalogDb('catalog.outbox')
     .select('payload');
   expect(events.filter((e) => e.payload.data.email === s.body.email)).toEqual([]);
   await expectConsistent({ ...svc, attempted: [s.dbName] });
@@ -193,16 +200,16 @@ describe('what a ready signup records', () => {
     const res = await request(svc.app).post('/users').send(s.body);
     expect(res.status).toBe(201);
 
-    const school = await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first();
+    const school = await svc.catalogDb('catalog.schools').where({ db_name: s.dbName }).first();
     expect(
-      await svc.catalog('catalog.users').where({ user_id: res.body.userId }).first(),
+      await svc.catalogDb('catalog.users').where({ user_id: res.body.userId }).first(),
     ).toMatchObject({
       email: s.body.email,
       connection: 'Username-Password-Authentication',
       strategy: 'auth0',
       school_id: school.id,
     });
-    const events = (await svc.catalog('catalog.outbox').select()).filter(
+    const events = (await svc.catalogDb('catalog.outbox').select()).filter(
       (e: { payload: { data: { userId: string } } }) => e.payload.data.userId === res.body.userId,
     );
     expect(events).toHaveLength(1);

@@ -21,7 +21,7 @@ const valid = () => {
 
 /** Nothing may be created anywhere by a rejected request. */
 async function expectNothingCreated(): Promise<void> {
-  expect(await svc.catalog('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });
+  expect(await svc.catalogDb('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });
   expect(svc.emulator.users()).toHaveLength(0);
   expect(svc.emulator.requests().filter((r) => r.path === '/api/v2/users')).toHaveLength(0);
 }

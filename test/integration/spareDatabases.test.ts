@@ -8,7 +8,7 @@ import {
 import { createKnex } from '../../src/db/knexFactory';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { ownershipFor } from '../../src/tenants/ownership';
-import { cloneTemplate } from '../../src/tenants/templateDatabase';
+import { cloneTemplate } from '../../src/tenants/provisioning/template';
 import { expectConsistent } from '../helpers/consistency';
 import { startServerProcess } from '../helpers/serverProcess';
 import { waitUntil } from '../helpers/waitUntil';
@@ -21,7 +21,7 @@ import {
 } from '../helpers/testService';
 
 /**
- * Spare databases (src/tenants/sparePool.ts): template clones a server keeps ready so a signup
+ * Spare databases (src/tenants/provisioning/sparePool.ts): template clones a server keeps ready so a signup
  * renames one instead of waiting for CREATE DATABASE. They must never change what a signup
  * leaves behind, and they must never outlive their server.
  */
@@ -46,12 +46,15 @@ function signup() {
   return { body: { email: `s.${id}@school.test`, password: 'Sup3r-secret', schoolName }, dbName };
 }
 
+const sparesIdle = async (s: TestService = svc) => s.tenants.provisioner.spares?.idle();
+const spareStats = (s: TestService = svc) => s.tenants.provisioner.spares?.stats();
+
 const spareNames = async (s: TestService = svc) =>
-  (await s.tenants.ownSpares()).map((spare) => spare.dbName);
+  (await s.tenants.databases.ownSpares()).map((spare) => spare.dbName);
 
 const consistent = () =>
   expectConsistent({
-    catalog: svc.catalog,
+    catalogDb: svc.catalogDb,
     admin: svc.admin,
     emulator: svc.emulator,
     serverUrl: svc.serverUrl,
@@ -59,33 +62,33 @@ const consistent = () =>
   });
 
 test('the server keeps two spares ready, named after its deployment and its owner lock', async () => {
-  await svc.tenants.sparesIdle();
-  const spares = await svc.tenants.ownSpares();
+  await sparesIdle();
+  const spares = await svc.tenants.databases.ownSpares();
   expect(spares).toHaveLength(2);
   for (const spare of spares) expect(spare.ownerKey).toBe(svc.ownerKey);
-  expect(svc.tenants.spareStats()).toMatchObject({ ready: 2, served: 0 });
+  expect(spareStats()).toMatchObject({ ready: 2, served: 0 });
 });
 
 test('a signup takes a spare: complete tenant, the spare is gone, another is made', async () => {
-  await svc.tenants.sparesIdle();
+  await sparesIdle();
   const before = await spareNames();
   const s = signup();
 
   const res = await request(svc.app).post('/users').send(s.body);
 
   expect(res.status).toBe(201);
-  expect(svc.tenants.spareStats()).toMatchObject({ served: 1, missed: 0 });
+  expect(spareStats()).toMatchObject({ served: 1, missed: 0 });
   const stillThere = await Promise.all(before.map((name) => databaseExists(svc.admin, name)));
   expect(stillThere.filter((exists) => !exists)).toHaveLength(1);
   expect(await databaseExists(svc.admin, s.dbName)).toBe(true);
   await consistent();
 
-  await svc.tenants.sparesIdle();
+  await sparesIdle();
   expect(await spareNames()).toHaveLength(2);
 });
 
 test('a signup that fails after taking a spare leaves nothing: no user, row, staging or spare database', async () => {
-  await svc.tenants.sparesIdle();
+  await sparesIdle();
   const before = await spareNames();
   const s = signup();
   svc.emulator.faults.add({ method: 'POST', path: '/api/v2/users', status: 400, times: 1 });
@@ -94,8 +97,10 @@ test('a signup that fails after taking a spare leaves nothing: no user, row, sta
   svc.emulator.faults.clear();
 
   expect(res.status).toBeGreaterThanOrEqual(400);
-  expect(svc.tenants.spareStats()?.served).toBe(2);
-  expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toBeUndefined();
+  expect(spareStats()?.served).toBe(2);
+  expect(
+    await svc.catalogDb('catalog.schools').where({ db_name: s.dbName }).first(),
+  ).toBeUndefined();
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
   const stillThere = await Promise.all(before.map((name) => databaseExists(svc.admin, name)));
   expect(stillThere.filter((exists) => !exists)).toHaveLength(1);
@@ -103,27 +108,32 @@ test('a signup that fails after taking a spare leaves nothing: no user, row, sta
 });
 
 test('concurrent signups beyond the spares all complete: the others clone their own', async () => {
-  await svc.tenants.sparesIdle();
-  const { served, missed } = svc.tenants.spareStats()!;
+  await sparesIdle();
+  const { served, missed } = spareStats()!;
   const batch = Array.from({ length: 5 }, signup);
 
   const results = await Promise.all(batch.map((s) => request(svc.app).post('/users').send(s.body)));
 
   expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
-  const after = svc.tenants.spareStats()!;
+  const after = spareStats()!;
   expect(after.served + after.missed - served - missed).toBe(5);
   expect(after.missed - missed).toBeGreaterThanOrEqual(1);
   await consistent();
 });
 
 test('the reconciler drops spares of servers that are gone, never those of a live one', async () => {
-  await svc.tenants.sparesIdle();
+  await sparesIdle();
   const live = await spareNames();
   const catalogDb = new URL(svc.catalogUrl).pathname.slice(1);
   // A spare named after an owner key nobody holds: what a server killed with -9 leaves.
   const dead = ownershipFor(catalogDb).spareName(2_000_000_000);
   expect(
-    await cloneTemplate(svc.catalog, svc.config.tenants.templateDb, dead, svc.tenants.schema),
+    await cloneTemplate(
+      svc.catalogDb,
+      svc.config.tenants.templateDb,
+      dead,
+      svc.tenants.migrator.schema,
+    ),
   ).toBe(true);
 
   const summary = await svc.reconcile();
@@ -135,7 +145,7 @@ test('the reconciler drops spares of servers that are gone, never those of a liv
 
 test('closing the server drops its spares', async () => {
   const other = await startTestService({ env: { TENANT_SPARE_DATABASES: '1' } });
-  await other.tenants.sparesIdle();
+  await sparesIdle(other);
   const names = await spareNames(other);
   expect(names).toHaveLength(1);
 

@@ -6,8 +6,8 @@ import {
   ensureTemplate,
   TEMPLATE_LOCK_KEY,
   templateMarker,
-} from '../../src/tenants/templateDatabase';
-import { loadTenantMigrationSet } from '../../src/tenants/tenantMigrationSet';
+} from '../../src/tenants/provisioning/template';
+import { loadTenantMigrationSet } from '../../src/tenants/migration/tenantSchema';
 import { serverUrl, uniqueSuffix } from '../helpers/testService';
 
 /**

@@ -112,7 +112,7 @@ test('migrate after a new tenant migration brings every tenant to it, within the
     /6 tenants: 0 already up to date, 6 migrated, 0 failed .*at most 2 tenant connections/,
   );
   for (const s of live()) expect(await appliedIn(s.dbName)).toContain(`${name}.js`);
-  const versions = await svc.catalog('catalog.schools').distinct('migration_version');
+  const versions = await svc.catalogDb('catalog.schools').distinct('migration_version');
   expect(versions).toEqual([{ migration_version: name.split('_')[0] }]);
 });
 
@@ -217,7 +217,7 @@ test('a tenant whose database is gone is reported and recorded, the others migra
   expect(res.stdout).toMatch(/6 tenants: 0 already up to date, 5 migrated, 1 failed/);
   expect(res.stdout).toContain(`FAILED ${victim.dbName}`);
   for (const s of live().slice(0, -1)) expect(await appliedIn(s.dbName)).toContain(`${name}.js`);
-  const row = await svc.catalog('catalog.schools').where({ db_name: victim.dbName }).first();
+  const row = await svc.catalogDb('catalog.schools').where({ db_name: victim.dbName }).first();
   expect(row.last_error).toMatch(/^migrate: /);
 
   const server = await startServerProcess({
@@ -256,7 +256,7 @@ test('delete --yes leaves no Auth0 user, database or catalog row', async () => {
   expect(await databaseExists(svc.admin, target.dbName)).toBe(false);
   expect(svc.emulator.findUserByEmail(target.email)).toBeUndefined();
   expect(
-    await svc.catalog('catalog.schools').where({ db_name: target.dbName }).first(),
+    await svc.catalogDb('catalog.schools').where({ db_name: target.dbName }).first(),
   ).toBeUndefined();
   target.dbName = `gone:${target.dbName}`;
 });

@@ -102,7 +102,7 @@ describe('authentication', () => {
     const management = await token(
       EMULATOR_CLIENT_ID,
       EMULATOR_CLIENT_SECRET,
-      svc.auth0Config.audience,
+      svc.auth0Settings.audience,
     );
     const res = await sync(socialUser(), management);
     expect([res.status, res.body.error.code]).toEqual([401, 'unauthorized']);
@@ -139,9 +139,9 @@ describe('the upsert', () => {
       outcome: 'created',
       user: { userId: user.user_id, email: user.email, connection: 'google-oauth2', school: null },
     });
-    const before = await svc.catalog('catalog.users').where({ user_id: user.user_id }).first();
+    const before = await svc.catalogDb('catalog.users').where({ user_id: user.user_id }).first();
     const xminBefore = (
-      await svc.catalog.raw('SELECT xmin::text FROM catalog.users WHERE user_id = ?', [
+      await svc.catalogDb.raw('SELECT xmin::text FROM catalog.users WHERE user_id = ?', [
         user.user_id,
       ])
     ).rows[0].xmin;
@@ -149,10 +149,10 @@ describe('the upsert', () => {
     const second = await sync(user, bearer);
     expect(second.status).toBe(200);
     expect(second.body.outcome).toBe('unchanged');
-    const after = await svc.catalog('catalog.users').where({ user_id: user.user_id }).first();
+    const after = await svc.catalogDb('catalog.users').where({ user_id: user.user_id }).first();
     expect(after).toEqual(before);
     const xminAfter = (
-      await svc.catalog.raw('SELECT xmin::text FROM catalog.users WHERE user_id = ?', [
+      await svc.catalogDb.raw('SELECT xmin::text FROM catalog.users WHERE user_id = ?', [
         user.user_id,
       ])
     ).rows[0].xmin;
@@ -160,7 +160,7 @@ describe('the upsert', () => {
 
     const changed = await sync({ ...user, email: `new.${user.email}` }, bearer);
     expect([changed.status, changed.body.outcome]).toEqual([200, 'updated']);
-    expect(await svc.catalog('catalog.users').where({ user_id: user.user_id })).toHaveLength(1);
+    expect(await svc.catalogDb('catalog.users').where({ user_id: user.user_id })).toHaveLength(1);
   });
 
   test('a user from signup keeps its school when the Action reports its first login', async () => {

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createSparePool } from '../../src/tenants/sparePool';
+import { createSparePool } from '../../src/tenants/provisioning/sparePool';
 import { captureLogs } from '../helpers/logCapture';
 
 /**

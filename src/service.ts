@@ -1,0 +1,125 @@
+import type { Express } from 'express';
+import { createApp } from './app';
+import { composeWithAuth0, type Auth0Dependencies, type Dependencies } from './composition';
+import type { Config } from './config';
+import { startEventRelays, type EventRelays } from './events/relays';
+import { catalogReadiness } from './health/readiness';
+import type { Logger } from './logger';
+import { builtinRules } from './schools/preSignupRules/builtinRules';
+import { preSignupRules } from './schools/preSignupRules/rules';
+import { createPreSignupRules } from './schools/preSignupRules/runRules';
+import type { PreSignupRule } from './schools/preSignupRules/types';
+import type { ReconcileSummary } from './schools/reconcile';
+import { createReconcileLoop } from './schools/reconcileLoop';
+import { migrateFleetAndTemplate } from './tenants/fleet/migrateFleet';
+import { UndoStack } from './undoStack';
+
+/**
+ * The running service: its dependencies (composition.ts), the start-up jobs (finish
+ * interrupted signups, bring every tenant and the template to this release), the HTTP app,
+ * and every background job — the reconcile loop, the event relays, the spare databases and
+ * warm-ups — all stopped by its one close(). server.ts listens; tests and the benchmark use
+ * the app with supertest or their own listener.
+ */
+
+export interface Service extends Dependencies, Auth0Dependencies {
+  app: Express;
+  /** The outbox consumers running in this process (RabbitMQ, webhook). */
+  relays: EventRelays;
+  /** A full reconcile now, as this service's background loop runs it. */
+  reconcile(): Promise<ReconcileSummary>;
+  /** Stops every background job, then releases the dependencies. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Pre-signup rules; default: schools/preSignupRules/rules.ts. Built-in rules always run first. */
+  preSignupRules?: readonly PreSignupRule[];
+}
+
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Promise<Service> {
+  const deps = await composeWithAuth0(config, logger);
+  // Jobs stop before the dependencies they use, newest first.
+  const running = new UndoStack(logger, { label: 'stopping', onFailure: 'continue' });
+  running.add('dependencies', () => deps.close());
+  const close = async () => void (await running.run());
+  try {
+    const { catalog, tenants, auth0, ownerKey, deployment } = deps;
+    const { schools, users, outbox } = catalog;
+    const horizonSeconds = config.reconcile.horizonSeconds;
+    const sweepMinutes = config.reconcile.auth0SweepMinutes;
+    // This process's signups in flight: the reconciler leaves them alone.
+    const inFlight = new Set<string>();
+    const reconciler = createReconcileLoop(
+      {
+        catalog,
+        auth0,
+        databases: tenants.databases,
+        logger,
+        horizonSeconds,
+        self: { ownerKey, inFlight },
+        auth0Sweep: sweepMinutes > 0 ? { deployment, everySeconds: sweepMinutes * 60 } : undefined,
+      },
+      { intervalSeconds: config.reconcile.intervalSeconds },
+    );
+    running.add('reconcile loop', () => reconciler.stop());
+    await reconciler.runNow();
+
+    const refreshTemplate = () => tenants.provisioner.refreshTemplate();
+    if (config.tenants.migrateOnStart) {
+      // Failures are recorded per tenant; the server still starts and serves the others.
+      await migrateFleetAndTemplate({
+        tenantVersions: catalog.tenantVersions,
+        migrator: tenants.migrator,
+        refreshTemplate,
+        logger,
+        concurrency: config.tenants.migrationConcurrency,
+      });
+    } else {
+      await refreshTemplate();
+    }
+    // After the fleet, which they would slow down; signups before the first is ready clone.
+    // Spares and warm-ups stop with the provisioner, among the dependencies.
+    tenants.provisioner.keepSpares(config.tenants.spareDatabases);
+
+    const app = createApp({
+      config,
+      logger,
+      signup: {
+        schools,
+        auth0,
+        provisioner: tenants.provisioner,
+        databases: tenants.databases,
+        logger,
+        ownerKey,
+        deployment,
+        rules: createPreSignupRules(
+          [...builtinRules(config.signup.rules), ...(options.preSignupRules ?? preSignupRules)],
+          logger,
+        ),
+        connection: config.auth0.connection,
+        inFlight,
+        horizonSeconds,
+        onLeftForReconcile: () => reconciler.soon(),
+      },
+      health: { checkCatalog: catalogReadiness(() => catalog.ping()) },
+      sync: {
+        users,
+        logger,
+        audience: config.api.audience,
+        issuerBaseUrl: deps.auth0Settings.baseUrl,
+      },
+    });
+    // Started last: a failed start leaves no consumer running.
+    const relays = startEventRelays({ config, outbox, logger });
+    running.add('event relays', () => relays.stop());
+    return { ...deps, app, relays, reconcile: () => reconciler.runNow(), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
