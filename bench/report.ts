@@ -155,7 +155,7 @@ function profileRows(p: SignupProfile): string[][] {
   ];
 }
 
-/** The results as a Markdown table (also pasted into the README). */
+/** The results as a Markdown table (also pasted into bench/README.md). */
 export function formatResults(r: BenchResults): string {
   const m = r.meta;
   const s = r.signup;

@@ -10,7 +10,7 @@ import { nowMs, round } from './stats';
  * `npm run bench`: signup latency and throughput against bare CREATE DATABASE, Auth0 token
  * use, migrate-all over a fleet of real tenants, and memory growth. Starts everything it
  * needs, stops everything it started, prints a table and writes bench/results/*.json.
- * See "Benchmarks" in the README.
+ * Method, targets and the history of runs: bench/README.md.
  */
 
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
