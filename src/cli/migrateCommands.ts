@@ -21,9 +21,13 @@ const fleetOf = (deps: Dependencies, concurrency: number | undefined): FleetOpti
 
 function printResult(result: FleetResult, verb: string): number {
   const out = process.stdout;
+  const { 'one-transaction': oneTransaction, knex } = result.paths;
+  // Which migrator served them: a fleet that suddenly goes all 'knex' is slower, not broken.
+  const paths =
+    oneTransaction + knex > 0 ? `; ${oneTransaction} in one transaction, ${knex} by knex` : '';
   out.write(
     `${result.total} tenants: ${result.upToDate} already up to date, ${result.migrated.length} ${verb}, ` +
-      `${result.failed.length} failed (${result.elapsedMs} ms, at most ${result.peakConnections} tenant connections)\n`,
+      `${result.failed.length} failed (${result.elapsedMs} ms, at most ${result.peakConnections} tenant connections${paths})\n`,
   );
   for (const f of result.failed) out.write(`  FAILED ${f.dbName}: ${f.error}\n`);
   return result.failed.length > 0 ? 1 : 0;
