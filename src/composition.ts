@@ -1,5 +1,6 @@
 import { useLocalEmulator } from './auth0/localEmulator';
-import type { Auth0Client, Auth0ClientSettings } from './auth0/managementClient';
+import type { Auth0ClientSettings } from './auth0/auth0Settings';
+import type { Auth0Client } from './auth0/managementClient';
 import { openCatalog, type Catalog } from './catalog/catalog';
 import type { Config } from './config';
 import { openDatabaseServer } from './db/databaseServer';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import type { Auth0ClientSettings } from './managementClient';
+import type { Auth0ClientSettings } from './auth0Settings';
 import { retryAfterMs, type Attempt } from './retryPolicy';
 
 /**

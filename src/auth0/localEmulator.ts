@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { Auth0ClientSettings } from './managementClient';
+import type { Auth0ClientSettings } from './auth0Settings';
 
 /**
  * The local Auth0 emulator, the zero-setup default when no Auth0 tenant is configured (never

@@ -1,3 +1,4 @@
+import type { Auth0ClientSettings } from './auth0Settings';
 import type { AxiosResponse } from 'axios';
 import { Auth0RequestError, EmailTakenError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
@@ -57,19 +58,6 @@ export interface Auth0Client {
    */
   searchUsers(search: UserSearch): Promise<(Auth0User & { created_at?: string })[]>;
   deleteUser(userId: string): Promise<void>;
-}
-
-/** Where and how to reach one Auth0 tenant's Management API (the real one, or the emulator). */
-export interface Auth0ClientSettings {
-  /** e.g. https://tenant.eu.auth0.com or http://127.0.0.1:4010 (no trailing slash). */
-  baseUrl: string;
-  clientId: string;
-  clientSecret: string;
-  audience: string;
-  /** The database connection users are created in. */
-  connection: string;
-  timeoutMs: number;
-  retryBudgetMs: number;
 }
 
 const PASSWORD_ERRORS = /^Password(Strength|Dictionary|History|NoUserInfo)Error/;
