@@ -1,14 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from '../db/knexFactory';
 import { pgConstraint, pgErrorCode } from '../db/knexFactory';
-import { DatabaseNameUnavailableError, EmailTakenError, SchoolTakenError } from '../errors';
-import { OUTBOX_CHANNEL, userNewEvent, type UserNewEvent } from '../events/userNew';
+import { EmailTakenError, SchoolTakenError } from '../errors';
+import type { UserNewEvent } from '../events/userNew';
+import { completeSignup, type SignupCompletion } from './completeSignup';
 import { OWNER_IS_GONE_SQL } from './ownerLock';
 import { clipError, toSchool, type School, type SchoolRow } from './schoolRows';
 
 /** catalog.schools: the registry of tenants and the arbiter of who gets a name. */
 
 export type { School, SchoolStatus } from './schoolRows';
+export type { SignupCompletion } from './completeSignup';
 
 const TABLE = 'catalog.schools';
 
@@ -35,11 +36,7 @@ export interface SchoolsRepository {
     ownerKey: number;
   }): Promise<Reservation>;
   /**
-   * Completes the signup in one statement (catalog.complete_signup, one transaction): the row
-   * turns `ready` with its Auth0 user and version, the staging database takes the school's
-   * name and ownership marker, the user is recorded in catalog.users and the `user.new`
-   * event written to catalog.outbox — the event exists if and only if the tenant does.
-   * DatabaseNameUnavailableError if a database took the name meanwhile. Returns the event.
+   * The signup's last step, in one statement (completeSignup.ts). Returns the event.
    */
   completeSignup(id: string, completion: SignupCompletion): Promise<UserNewEvent>;
   /** Compensation could not finish: keep the row (and what it points to) for the reconciler. */
@@ -66,31 +63,6 @@ export interface SchoolsRepository {
   list(orderBy?: 'createdAt' | 'name'): Promise<School[]>;
 }
 
-export interface SignupCompletion {
-  migrationVersion: string;
-  /** Fingerprint of the tenant migrations it was made with (TenantSchema). */
-  migrationSet: string;
-  user: { userId: string; email: string; connection: string; schoolName: string };
-  /** From the provisioner: names already checked against the naming rule. */
-  database: { staging: string; dbName: string; marker: string };
-}
-
-/** What catalog.complete_signup(jsonb) takes (src/catalog/migrations/20261203000000_…). */
-interface CompleteSignup {
-  schoolId: string;
-  staging: string;
-  dbName: string;
-  marker: string;
-  migrationVersion: string;
-  migrationSet: string;
-  userId: string;
-  email: string;
-  connection: string;
-  event: UserNewEvent;
-  /** NOTIFY channel, so the relays wake at once. */
-  channel: string;
-}
-
 export function createSchoolsRepository(db: Knex): SchoolsRepository {
   return {
     async reserve({ id, name, dbName, email, ownerKey }) {
@@ -110,40 +82,7 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
         throw error;
       }
     },
-    async completeSignup(id, { migrationVersion, migrationSet, user, database }) {
-      const event = userNewEvent({
-        userId: user.userId,
-        email: user.email,
-        schoolName: user.schoolName,
-        dbName: database.dbName,
-      });
-      const signup: CompleteSignup = {
-        schoolId: id,
-        staging: database.staging,
-        dbName: database.dbName,
-        marker: database.marker,
-        migrationVersion,
-        migrationSet,
-        userId: user.userId,
-        email: user.email,
-        connection: user.connection,
-        event,
-        channel: OUTBOX_CHANNEL,
-      };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await db.raw('SELECT catalog.complete_signup(?::jsonb)', [JSON.stringify(signup)]);
-          return event;
-        } catch (error) {
-          const code = pgErrorCode(error);
-          if (code === '42P04') throw new DatabaseNameUnavailableError();
-          // 55006: the staging database still has a session (an autovacuum worker, a
-          // migration connection still closing). Renaming waits for nobody, so we do.
-          if (code !== '55006' || attempt >= 20) throw error;
-          await sleep(25 * attempt);
-        }
-      }
-    },
+    completeSignup: (id, completion) => completeSignup(db, id, completion),
     async markFailed(id, error) {
       await db(TABLE)
         .where({ id })

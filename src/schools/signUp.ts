@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Auth0Client } from '../auth0/managementClient';
 import type { SchoolsRepository } from '../catalog/schoolsRepository';
-import { isDatabaseUnavailable } from '../db/unavailable';
-import { pgErrorCode } from '../db/knexFactory';
-import {
-  AppError,
-  DatabaseNameUnavailableError,
-  DatabaseUnavailableError,
-  ValidationError,
-} from '../errors';
+import { DatabaseNameUnavailableError, ValidationError } from '../errors';
 import { DEFAULT_LOCALE, type Locale } from '../i18n/locale';
 import type { Logger } from '../logger';
 import { toDbName } from '../tenants/dbName';
@@ -16,6 +9,7 @@ import type { TenantProvisioner } from '../tenants/provisioning/provisioner';
 import type { ServerDatabases } from '../tenants/serverDatabases';
 import { UndoStack } from '../undoStack';
 import { createPreSignupRules, type PreSignupRules } from './preSignupRules/runRules';
+import { clientError, describe } from './signupFailure';
 import type { SignupRequest } from './signupRequest';
 
 export interface SignupDeps {
@@ -162,7 +156,7 @@ async function runSaga(
     if (prepared.status === 'rejected') throw prepared.reason;
     const user = created.value;
 
-    // 4. One statement makes the tenant whole (SchoolsRepository.completeSignup, one
+    // 4. One statement makes the tenant whole (catalog/completeSignup.ts, one
     //    transaction): the row turns ready, the database takes the school's name and this
     //    signup's marker, the user is recorded and the user.new event written to the outbox.
     //    All of it or none; once sent, PostgreSQL finishes it even if this process dies. (If
@@ -211,26 +205,4 @@ function databaseNameFor(schoolName: string, deps: SignupDeps): string {
         : 'This school name is reserved. Please choose another name.',
     ],
   });
-}
-
-/**
- * A database that was briefly away (a restart, refused connections, no pooled connection
- * in time) at any step is a 503 the client may retry, not a failure of the signup itself.
- * So is a reservation that a reconciler rolled back because our owner lock looked lost
- * meanwhile (a restart of the catalog's server ends the session holding it).
- */
-function clientError(error: unknown): unknown {
-  if (error instanceof AppError && !(error.cause !== undefined && isDatabaseUnavailable(error)))
-    return error;
-  if (isDatabaseUnavailable(error) || pgErrorCode(error) === NO_LONGER_PROVISIONING)
-    return new DatabaseUnavailableError({ cause: error });
-  return error;
-}
-
-/** Raised by the final step (completeSignup) when the row is no longer `provisioning`. */
-const NO_LONGER_PROVISIONING = 'P0002';
-
-function describe(error: unknown): string {
-  const e = error as { code?: unknown; causeMessage?: unknown; message?: unknown };
-  return [e.code, e.causeMessage ?? e.message].filter((p) => typeof p === 'string').join(': ');
 }
