@@ -20,3 +20,5 @@ export function signupBody(label = 'School', { domain = 'school.test' }: { domai
     schoolName,
   };
 }
+
+export type SignupData = ReturnType<typeof signupBody>;

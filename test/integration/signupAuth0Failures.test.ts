@@ -1,10 +1,6 @@
 import request from 'supertest';
-import {
-  databaseExists,
-  startTestService,
-  uniqueSuffix,
-  type TestService,
-} from '../helpers/testService';
+import { signupBody, type SignupData } from '../helpers/signupData';
+import { databaseExists, startTestService, type TestService } from '../helpers/testService';
 
 /**
  * Auth0 misbehaving, reproduced over real HTTP by the emulator's fault rules. Each scenario
@@ -21,37 +17,28 @@ afterAll(async () => {
 });
 afterEach(() => svc.emulator.faults.clear());
 
-function signup() {
-  const id = uniqueSuffix();
-  const schoolName = `Fault School ${id}`;
-  return {
-    body: { email: `f.${id}@school.test`, password: 'Sup3r-secret', schoolName },
-    dbName: schoolName.toLowerCase().replace(/ /g, '_'),
-  };
-}
-
-async function expectNothingLeft(s: ReturnType<typeof signup>): Promise<void> {
+async function expectNothingLeft(s: SignupData): Promise<void> {
   expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toBeUndefined();
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
-  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
+  expect(svc.emulator.findUserByEmail(s.email)).toBeUndefined();
 }
 
-async function expectCompleteTenant(s: ReturnType<typeof signup>, userId: string): Promise<void> {
+async function expectCompleteTenant(s: SignupData, userId: string): Promise<void> {
   expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toMatchObject({
     status: 'ready',
     auth0_user_id: userId,
   });
   expect(await databaseExists(svc.admin, s.dbName)).toBe(true);
-  expect(svc.emulator.users().filter((u) => u.email === s.body.email)).toHaveLength(1);
+  expect(svc.emulator.users().filter((u) => u.email === s.email)).toHaveLength(1);
 }
 
 const createUser = { method: 'POST', path: '/api/v2/users' };
 
 test('when Auth0 keeps answering 500, responds 503 auth0_unavailable with Retry-After and leaves nothing', async () => {
-  const s = signup();
+  const s = signupBody('Fault School');
   svc.emulator.faults.add({ ...createUser, status: 500, times: 100 });
 
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(503);
   expect(res.body.error.code).toBe('auth0_unavailable');
@@ -60,11 +47,11 @@ test('when Auth0 keeps answering 500, responds 503 auth0_unavailable with Retry-
 });
 
 test('when Auth0 answers 429 once, waits as told and then completes the signup', async () => {
-  const s = signup();
+  const s = signupBody('Fault School');
   svc.emulator.faults.add({ ...createUser, status: 429, headers: { 'retry-after': '1' } });
 
   const started = Date.now();
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(201);
   expect(Date.now() - started).toBeGreaterThanOrEqual(900);
@@ -72,7 +59,7 @@ test('when Auth0 answers 429 once, waits as told and then completes the signup',
 });
 
 test('when Auth0 rate-limits for longer than the retry budget, responds 503 with its Retry-After', async () => {
-  const s = signup();
+  const s = signupBody('Fault School');
   svc.emulator.faults.add({
     ...createUser,
     status: 429,
@@ -80,7 +67,7 @@ test('when Auth0 rate-limits for longer than the retry budget, responds 503 with
     times: 5,
   });
 
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(503);
   expect(res.headers['retry-after']).toBe('30');
@@ -88,31 +75,31 @@ test('when Auth0 rate-limits for longer than the retry budget, responds 503 with
 });
 
 test('when Auth0 hangs past the timeout, responds 503 and leaves nothing', async () => {
-  const s = signup();
+  const s = signupBody('Fault School');
   svc.emulator.faults.add({ ...createUser, hang: true, times: 100 });
 
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(503);
   await expectNothingLeft(s);
 });
 
 test('when the create-user response is lost after the user was stored, the retry recognises its own user (no false email_taken)', async () => {
-  const s = signup();
+  const s = signupBody('Fault School');
   svc.emulator.faults.add({ ...createUser, dropAfterHandling: true });
 
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(201);
   await expectCompleteTenant(s, res.body.userId);
 });
 
 test('when the Management API rejects the cached token once (401), refreshes it and completes', async () => {
-  const s = signup();
+  const s = signupBody('Fault School');
   svc.emulator.faults.add({ ...createUser, status: 401 });
   svc.emulator.resetRecords();
 
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(201);
   expect(svc.emulator.tokenRequestCount()).toBe(1);
@@ -120,14 +107,14 @@ test('when the Management API rejects the cached token once (401), refreshes it 
 });
 
 test('when Auth0 cannot be reached at all, responds 503 and leaves nothing', async () => {
-  const s = signup();
+  const s = signupBody('Fault School');
   // Point a second service at a closed port: connection refused on every call.
   const offline = await startTestService({
     emulatorInstance: svc.emulator,
     env: { AUTH0_DOMAIN: 'http://127.0.0.1:9', AUTH0_RETRY_BUDGET_MS: '800' },
   });
   try {
-    const res = await request(offline.app).post('/users').send(s.body);
+    const res = await request(offline.app).post('/users').send(s.request);
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('auth0_unavailable');
     expect(await offline.catalog('catalog.schools').count({ n: '*' }).first()).toEqual({ n: '0' });

@@ -11,6 +11,7 @@ import { ownershipFor } from '../../src/tenants/ownership';
 import { cloneTemplate } from '../../src/tenants/templateDatabase';
 import { expectConsistent } from '../helpers/consistency';
 import { startServerProcess } from '../helpers/serverProcess';
+import { signupBody } from '../helpers/signupData';
 import { waitUntil } from '../helpers/waitUntil';
 import {
   databaseExists,
@@ -38,12 +39,11 @@ afterAll(async () => {
   await svc?.close();
 });
 
+/** A new school's signup, recorded among those `consistent()` checks. */
 function signup() {
-  const id = uniqueSuffix();
-  const schoolName = `Spare School ${id}`;
-  const dbName = schoolName.toLowerCase().replace(/ /g, '_');
-  attempted.push(dbName);
-  return { body: { email: `s.${id}@school.test`, password: 'Sup3r-secret', schoolName }, dbName };
+  const s = signupBody('Spare School');
+  attempted.push(s.dbName);
+  return s;
 }
 
 const spareNames = async (s: TestService = svc) =>
@@ -71,7 +71,7 @@ test('a signup takes a spare: complete tenant, the spare is gone, another is mad
   const before = await spareNames();
   const s = signup();
 
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(201);
   expect(svc.tenants.spareStats()).toMatchObject({ served: 1, missed: 0 });
@@ -90,7 +90,7 @@ test('a signup that fails after taking a spare leaves nothing: no user, row, sta
   const s = signup();
   svc.emulator.faults.add({ method: 'POST', path: '/api/v2/users', status: 400, times: 1 });
 
-  const res = await request(svc.app).post('/users').send(s.body);
+  const res = await request(svc.app).post('/users').send(s.request);
   svc.emulator.faults.clear();
 
   expect(res.status).toBeGreaterThanOrEqual(400);
@@ -107,7 +107,9 @@ test('concurrent signups beyond the spares all complete: the others clone their 
   const { served, missed } = svc.tenants.spareStats()!;
   const batch = Array.from({ length: 5 }, signup);
 
-  const results = await Promise.all(batch.map((s) => request(svc.app).post('/users').send(s.body)));
+  const results = await Promise.all(
+    batch.map((s) => request(svc.app).post('/users').send(s.request)),
+  );
 
   expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
   const after = svc.tenants.spareStats()!;
@@ -161,13 +163,13 @@ async function sessionCounted(dbName: string): Promise<void> {
 
 test('a new tenant has had its first session before anyone needs it, from a spare or from its own clone', async () => {
   const fromSpare = signup();
-  expect((await request(svc.app).post('/users').send(fromSpare.body)).status).toBe(201);
+  expect((await request(svc.app).post('/users').send(fromSpare.request)).status).toBe(201);
   await sessionCounted(fromSpare.dbName);
 
   const noSpares = await startTestService({ env: { TENANT_SPARE_DATABASES: '0' } });
   const ownClone = signup();
   try {
-    expect((await request(noSpares.app).post('/users').send(ownClone.body)).status).toBe(201);
+    expect((await request(noSpares.app).post('/users').send(ownClone.request)).status).toBe(201);
     await sessionCounted(ownClone.dbName);
   } finally {
     await noSpares.close();
