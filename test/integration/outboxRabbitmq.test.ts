@@ -3,6 +3,7 @@ import request from 'supertest';
 import { createAmqpPublisher } from '../../src/events/amqpPublisher';
 import { createOutboxConsumer } from '../../src/events/outboxConsumer';
 import { userNewEvent } from '../../src/events/userNew';
+import { signupBody } from '../helpers/signupData';
 import { createTcpProxy, type TcpProxy } from '../helpers/tcpProxy';
 import { waitUntil } from '../helpers/waitUntil';
 import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
@@ -59,16 +60,14 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
   });
 
   const signup = async () => {
-    const id = uniqueSuffix();
-    const res = await request(svc.app)
-      .post('/users')
-      .send({ email: `r.${id}@school.test`, password: 'Sup3r-secret', schoolName: `Rabbit ${id}` });
+    const s = signupBody('Rabbit');
+    const res = await request(svc.app).post('/users').send(s.request);
     expect(res.status).toBe(201);
     const row = await svc
       .catalog('catalog.outbox')
       .whereRaw("payload->'data'->>'userId' = ?", [res.body.userId])
       .first();
-    return { id: row.id as string, userId: res.body.userId as string, dbName: `rabbit_${id}` };
+    return { id: row.id as string, userId: res.body.userId as string, dbName: s.dbName };
   };
 
   const published = (eventId: string) =>
