@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { signupBody, type SignupData } from '../helpers/signupData';
+import { signupBody, TEST_PASSWORD, type SignupData } from '../helpers/signupData';
 import { databaseExists, startTestService, type TestService } from '../helpers/testService';
 
 /**
@@ -124,10 +124,30 @@ test('when Auth0 cannot be reached at all, responds 503 and leaves nothing', asy
   }
 });
 
-test('through all of the above, no password, client secret or token reached a log line', () => {
+test('when Auth0 fails, rate-limits, hangs, loses a response or rejects the token, no password, client secret or token reaches a log line', async () => {
+  // The faults of the scenarios above, met again here so that this test has its own failures
+  // to log (run after them, it also reads what they logged).
+  const faults = [
+    { fault: { ...createUser, status: 500, times: 100 }, status: 503 },
+    { fault: { ...createUser, status: 429, headers: { 'retry-after': '1' } }, status: 201 },
+    {
+      fault: { ...createUser, status: 429, headers: { 'retry-after': '30' }, times: 5 },
+      status: 503,
+    },
+    { fault: { ...createUser, hang: true, times: 100 }, status: 503 },
+    { fault: { ...createUser, dropAfterHandling: true }, status: 201 },
+    { fault: { ...createUser, status: 401 }, status: 201 },
+  ];
+  for (const { fault, status } of faults) {
+    svc.emulator.faults.add(fault);
+    const res = await request(svc.app).post('/users').send(signupBody('Fault School').request);
+    svc.emulator.faults.clear();
+    expect({ fault, status: res.status }).toEqual({ fault, status });
+  }
+
   const logs = svc.logs.text();
-  expect(logs).toContain('Auth0 call will be retried'); // the scenarios above did log
-  expect(logs).not.toContain('Sup3r-secret');
+  expect(logs).toContain('Auth0 call will be retried');
+  expect(logs).not.toContain(TEST_PASSWORD);
   expect(logs).not.toContain(svc.auth0Config.clientSecret);
   expect(logs).not.toMatch(/eyJ[\w-]+\.[\w-]+\./); // no JWT
   expect(logs).not.toMatch(/authorization/i);
