@@ -69,12 +69,13 @@ test('the server keeps two spares ready, named after its deployment and its owne
 test('a signup takes a spare: complete tenant, the spare is gone, another is made', async () => {
   await svc.tenants.sparesIdle();
   const before = await spareNames();
+  const { served, missed } = svc.tenants.spareStats()!;
   const s = signup();
 
   const res = await request(svc.app).post('/users').send(s.request);
 
   expect(res.status).toBe(201);
-  expect(svc.tenants.spareStats()).toMatchObject({ served: 1, missed: 0 });
+  expect(svc.tenants.spareStats()).toMatchObject({ served: served + 1, missed });
   const stillThere = await Promise.all(before.map((name) => databaseExists(svc.admin, name)));
   expect(stillThere.filter((exists) => !exists)).toHaveLength(1);
   expect(await databaseExists(svc.admin, s.dbName)).toBe(true);
@@ -87,6 +88,7 @@ test('a signup takes a spare: complete tenant, the spare is gone, another is mad
 test('a signup that fails after taking a spare leaves nothing: no user, row, staging or spare database', async () => {
   await svc.tenants.sparesIdle();
   const before = await spareNames();
+  const { served } = svc.tenants.spareStats()!;
   const s = signup();
   svc.emulator.faults.add({ method: 'POST', path: '/api/v2/users', status: 400, times: 1 });
 
@@ -94,7 +96,7 @@ test('a signup that fails after taking a spare leaves nothing: no user, row, sta
   svc.emulator.faults.clear();
 
   expect(res.status).toBeGreaterThanOrEqual(400);
-  expect(svc.tenants.spareStats()?.served).toBe(2);
+  expect(svc.tenants.spareStats()?.served).toBe(served + 1);
   expect(await svc.catalog('catalog.schools').where({ db_name: s.dbName }).first()).toBeUndefined();
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
   const stillThere = await Promise.all(before.map((name) => databaseExists(svc.admin, name)));
