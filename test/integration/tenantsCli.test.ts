@@ -169,7 +169,14 @@ test('status shows each school with its database, version and state', async () =
   expect(json.schools).toHaveLength(6);
 });
 
+/** Ships a migration and applies it, so every tenant's last batch is that one migration. */
+async function migrateOneBatch(): Promise<void> {
+  await addMigration();
+  expect((await runTenantsCli(['migrate'], env)).code).toBe(0);
+}
+
 test('rollback of one tenant undoes its last batch only; the next migrate restores it', async () => {
+  await migrateOneBatch();
   const [first, second] = live();
   const before = await appliedIn(second!.dbName);
   const res = await runTenantsCli(['rollback', first!.dbName], env);
@@ -184,6 +191,7 @@ test('rollback of one tenant undoes its last batch only; the next migrate restor
 });
 
 test('rollback --all rolls every tenant back one batch', async () => {
+  await migrateOneBatch();
   const before = await appliedIn(live()[0]!.dbName);
   const res = await runTenantsCli(['rollback', '--all'], env);
   expect(res.code).toBe(0);
