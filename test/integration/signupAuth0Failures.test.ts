@@ -95,6 +95,9 @@ test('when the create-user response is lost after the user was stored, the retry
 });
 
 test('when the Management API rejects the cached token once (401), refreshes it and completes', async () => {
+  // A token in the cache for Auth0 to reject: the signup before this one fetched it.
+  const earlier = await request(svc.app).post('/users').send(signupBody('Fault School').request);
+  expect(earlier.status).toBe(201);
   const s = signupBody('Fault School');
   svc.emulator.faults.add({ ...createUser, status: 401 });
   svc.emulator.resetRecords();
