@@ -80,6 +80,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
     });
 
   test('broker down at signup: the signup succeeds, the event waits and is retried, then arrives once the broker is back', async () => {
+    await proxy.stop(); // the broker is down (as the proxy starts)
     const started = Date.now();
     const s = await signup();
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -116,6 +117,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
   });
 
   test('the connection dropped mid-stream: the relay reconnects and every event arrives at least once', async () => {
+    await proxy.start(); // the broker is up
     const first = await signup();
     await published(first.id);
     expect(proxy.connections()).toBeGreaterThan(0);
