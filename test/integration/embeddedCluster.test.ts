@@ -5,6 +5,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { runTenantsCli } from '../helpers/cliProcess';
 import { freePort, startServerProcess } from '../helpers/serverProcess';
+import { signupBody } from '../helpers/signupData';
 
 /**
  * The zero-setup path (no DATABASE_URL, no Auth0 settings), where every process on the
@@ -68,19 +69,16 @@ test('a tenants command beside a running server shares its cluster and leaves it
     SIGNUP_RATE_LIMIT_MAX: '100',
   });
   try {
-    const before = await request(server.url)
-      .post('/users')
-      .send({ email: 'first@school.test', password: 'Sup3r-secret', schoolName: 'Shared One' });
+    const first = signupBody('Shared One');
+    const before = await request(server.url).post('/users').send(first.request);
     expect(before.status).toBe(201);
 
     const status = await runTenantsCli(['status'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain('shared_one');
+    expect(status.stdout).toContain(first.dbName);
 
     expect(clusterRunning()).toBe(true);
-    const after = await request(server.url)
-      .post('/users')
-      .send({ email: 'second@school.test', password: 'Sup3r-secret', schoolName: 'Shared Two' });
+    const after = await request(server.url).post('/users').send(signupBody('Shared Two').request);
     expect(after.status).toBe(201);
   } finally {
     expect(await server.stop()).toBe(0);

@@ -6,6 +6,7 @@ import { lookAt } from '../../src/db/clusterUsers';
 import { readPostmasterPid, sharedMemoryAttachments } from '../../src/db/postmasterPid';
 import { spawnNpmStart, untilListening, type NpmStartGroup } from '../helpers/npmStartGroup';
 import { freePort } from '../helpers/serverProcess';
+import { signupBody } from '../helpers/signupData';
 import { tempDir } from '../helpers/tempDir';
 import { waitUntil } from '../helpers/waitUntil';
 
@@ -59,11 +60,7 @@ test(`restart right after SIGTERM then SIGKILL of the process group: ${ROUNDS} r
       const signup = await request(`http://127.0.0.1:${env.PORT}`)
         .post('/users')
         .timeout(30_000)
-        .send({
-          email: `round${round}@restart.test`,
-          password: 'Sup3r-secret-pw',
-          schoolName: `Restart School ${round}`,
-        });
+        .send(signupBody(`Restart School ${round}`).request);
       if (signup.status !== 201) failures.push(`round ${round}: signup got ${signup.status}`);
     } catch (error) {
       failures.push(`round ${round}: ${(error as Error).message}\n${lastLines(group.output())}`);

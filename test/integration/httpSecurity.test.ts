@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+import { signupBody } from '../helpers/signupData';
+import { startTestService, type TestService } from '../helpers/testService';
 
 let svc: TestService;
 
@@ -51,10 +52,7 @@ test('after the per-IP signup limit, responds 429 rate_limited with Retry-After 
   for (let i = 0; i < 3; i++)
     expect((await request(svc.app).post('/users').send(bad)).status).toBe(400);
 
-  const id = uniqueSuffix();
-  const res = await request(svc.app)
-    .post('/users')
-    .send({ email: `l.${id}@school.test`, password: 'Sup3r-secret', schoolName: `Limited ${id}` });
+  const res = await request(svc.app).post('/users').send(signupBody('Limited').request);
 
   expect(res.status).toBe(429);
   expect(res.body.error.code).toBe('rate_limited');

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { signupBody } from '../helpers/signupData';
 import { waitUntil } from '../helpers/waitUntil';
-import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+import { startTestService, type TestService } from '../helpers/testService';
 
 /** NOTIFY_WEBHOOK_URL: a Slack-compatible stand-in on 127.0.0.1 that fails, then recovers. */
 
@@ -46,12 +47,9 @@ afterAll(async () => {
 
 test('a webhook that fails twice is retried with backoff until it accepts; the signup is not delayed', async () => {
   failuresPerText = 2;
-  const id = uniqueSuffix();
-  const schoolName = `Webhook School ${id}`;
+  const { request: body, schoolName, dbName, email } = signupBody('Webhook School');
   const started = Date.now();
-  const res = await request(svc.app)
-    .post('/users')
-    .send({ email: `w.${id}@school.test`, password: 'Sup3r-secret', schoolName });
+  const res = await request(svc.app).post('/users').send(body);
   expect(res.status).toBe(201);
   expect(Date.now() - started).toBeLessThan(10_000);
 
@@ -65,7 +63,7 @@ test('a webhook that fails twice is retried with backoff until it accepts; the s
   const mine = received.filter((r) => r.text.includes(schoolName));
   expect(mine.map((r) => r.status)).toEqual([500, 500, 200]);
   expect(mine[2]!.text).toBe(
-    `New school: ${schoolName} (database webhook_school_${id}, signed up by w.${id}@school.test)`,
+    `New school: ${schoolName} (database ${dbName}, signed up by ${email})`,
   );
   expect(row).toMatchObject({ notify_attempts: 2, notify_last_error: null });
   // No broker configured: the RabbitMQ side of the same event is untouched and waiting.

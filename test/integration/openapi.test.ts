@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { pointer, schemaValidator, validateOpenApi } from '../helpers/openApi';
+import { signupBody } from '../helpers/signupData';
 import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
 
 type Json = Record<string, unknown>;
@@ -26,15 +27,10 @@ const responseSchema = (path: string, method: string, status: number) =>
 const matchesDocumented = (path: string, method: string, status: number, body: unknown) =>
   schemaValidator(doc, responseSchema(path, method, status))(body);
 
+/** A new school's signup with the password typed twice, changed by `overrides`. */
 const signup = (overrides: Record<string, unknown> = {}) => {
-  const id = uniqueSuffix();
-  return {
-    email: `docs.${id}@school.test`,
-    password: 'Sup3r-secret',
-    passwordConfirm: 'Sup3r-secret',
-    schoolName: `Docs Academy ${id}`,
-    ...overrides,
-  };
+  const { request: body } = signupBody('Docs Academy');
+  return { ...body, passwordConfirm: body.password, ...overrides };
 };
 
 describe('GET /openapi.json', () => {

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { createAmqpPublisher } from '../../src/events/amqpPublisher';
 import { createOutboxConsumer } from '../../src/events/outboxConsumer';
 import { userNewEvent } from '../../src/events/userNew';
+import { signupBody } from '../helpers/signupData';
 import { createTcpProxy, type TcpProxy } from '../helpers/tcpProxy';
 import { waitUntil } from '../helpers/waitUntil';
 import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
@@ -59,16 +60,14 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
   });
 
   const signup = async () => {
-    const id = uniqueSuffix();
-    const res = await request(svc.app)
-      .post('/users')
-      .send({ email: `r.${id}@school.test`, password: 'Sup3r-secret', schoolName: `Rabbit ${id}` });
+    const s = signupBody('Rabbit');
+    const res = await request(svc.app).post('/users').send(s.request);
     expect(res.status).toBe(201);
     const row = await svc
       .catalogDb('catalog.outbox')
       .whereRaw("payload->'data'->>'userId' = ?", [res.body.userId])
       .first();
-    return { id: row.id as string, userId: res.body.userId as string, dbName: `rabbit_${id}` };
+    return { id: row.id as string, userId: res.body.userId as string, dbName: s.dbName };
   };
 
   const published = (eventId: string) =>
@@ -81,6 +80,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
     });
 
   test('broker down at signup: the signup succeeds, the event waits and is retried, then arrives once the broker is back', async () => {
+    await proxy.stop(); // the broker is down (as the proxy starts)
     const started = Date.now();
     const s = await signup();
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -117,6 +117,7 @@ suite(`user.new over RabbitMQ${brokerUrl ? '' : ' (skipped: TEST_AMQP_URL not se
   });
 
   test('the connection dropped mid-stream: the relay reconnects and every event arrives at least once', async () => {
+    await proxy.start(); // the broker is up
     const first = await signup();
     await published(first.id);
     expect(proxy.connections()).toBeGreaterThan(0);

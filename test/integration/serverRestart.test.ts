@@ -6,6 +6,7 @@ import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, withKnex } from '../../src/db/knexFactory';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import { freePort, startServerProcess } from '../helpers/serverProcess';
+import { signupBody } from '../helpers/signupData';
 import { tempDir } from '../helpers/tempDir';
 import { databaseExists, serverUrl, uniqueSuffix } from '../helpers/testService';
 
@@ -57,13 +58,7 @@ test('after a stop and a restart, earlier tenants are still there and re-migrate
     TENANT_TEMPLATE_DB: templateDb,
   };
   const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-  const id = uniqueSuffix();
-  const first = {
-    email: `r.${id}@school.test`,
-    password: 'Sup3r-secret',
-    schoolName: `Restart School ${id}`,
-  };
-  const dbName = first.schoolName.toLowerCase().replace(/ /g, '_');
+  const { request: first, dbName } = signupBody('Restart School');
   created.push(dbName);
 
   const run1 = await startServerProcess(env);
@@ -98,9 +93,9 @@ test('after a stop and a restart, earlier tenants are still there and re-migrate
           .send({ ...first, email: `x${first.email}` })
       ).status,
     ).toBe(409);
-    const second = { ...first, email: `s.${id}@school.test`, schoolName: `Second School ${id}` };
-    created.push(`second_school_${id}`);
-    await request(run2.url).post('/users').send(second).expect(201);
+    const second = signupBody('Second School');
+    created.push(second.dbName);
+    await request(run2.url).post('/users').send(second.request).expect(201);
   } finally {
     await run2.stop();
   }

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { signupBody, TEST_PASSWORD } from '../helpers/signupData';
 import {
   databaseExists,
   startTestService,
@@ -20,17 +21,10 @@ afterAll(async () => {
   await svc.close();
 });
 
-const PASSWORD = 'Sup3r-secret';
-
-function body(overrides: Record<string, unknown> = {}) {
-  const id = uniqueSuffix();
-  return {
-    email: `ada.${id}@springfield.edu`,
-    password: PASSWORD,
-    passwordConfirm: PASSWORD,
-    schoolName: `Springfield Elementary ${id}`,
-    ...overrides,
-  };
+/** A new school's signup as the form sends it (with the password typed twice). */
+function school() {
+  const s = signupBody('Springfield Elementary');
+  return { ...s, request: { ...s.request, passwordConfirm: s.request.password } };
 }
 
 const post = (payload: unknown) =>
@@ -46,11 +40,10 @@ async function schoolRow(dbName: string) {
 
 describe('POST /users', () => {
   test('when the signup is valid, responds 201 and creates the Auth0 user, a ready catalog row and a migrated database', async () => {
-    const input = body();
+    const { request: input, dbName } = school();
     const res = await post(input);
 
     expect(res.status).toBe(201);
-    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
     expect(res.body).toEqual({
       userId: expect.stringMatching(/^auth0\|/),
       email: input.email,
@@ -84,7 +77,7 @@ describe('POST /users', () => {
     const fresh = await startTestService();
     try {
       for (let i = 0; i < 10; i++) {
-        expect((await request(fresh.app).post('/users').send(body())).status).toBe(201);
+        expect((await request(fresh.app).post('/users').send(school().request)).status).toBe(201);
       }
       expect(fresh.emulator.tokenRequestCount()).toBe(1);
     } finally {
@@ -93,11 +86,14 @@ describe('POST /users', () => {
   });
 
   test('when the school name is already taken (other case and spacing), responds 409 school_taken and creates no Auth0 user', async () => {
-    const first = body();
+    const first = school().request;
     expect((await post(first)).status).toBe(201);
     svc.emulator.resetRecords();
 
-    const again = body({ schoolName: `  ${first.schoolName.toUpperCase().replace(/ /g, '   ')} ` });
+    const again = {
+      ...school().request,
+      schoolName: `  ${first.schoolName.toUpperCase().replace(/ /g, '   ')} `,
+    };
     const res = await post(again);
 
     expect(res.status).toBe(409);
@@ -110,11 +106,11 @@ describe('POST /users', () => {
   });
 
   test('when the email already has an Auth0 user, responds 409 email_taken and leaves no database or catalog row for the new school', async () => {
-    const first = body();
+    const first = school().request;
     expect((await post(first)).status).toBe(201);
     // The same email, presented differently, for another school.
-    const second = body({ email: first.email.toUpperCase() });
-    const dbName = second.schoolName.toLowerCase().replace(/ /g, '_');
+    const { request: other, dbName } = school();
+    const second = { ...other, email: first.email.toUpperCase() };
 
     const res = await post(second);
 
@@ -139,21 +135,21 @@ describe('POST /users', () => {
     await request(svc.emulator.url)
       .post('/api/v2/users')
       .set('authorization', `Bearer ${token.body.access_token}`)
-      .send({ email, password: PASSWORD, connection: 'Username-Password-Authentication' })
+      .send({ email, password: TEST_PASSWORD, connection: 'Username-Password-Authentication' })
       .expect(201);
 
-    const input = body({ email });
-    const res = await post(input);
+    const { request: input, dbName } = school();
+    const res = await post({ ...input, email });
 
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('email_taken');
-    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
     expect(await schoolRow(dbName)).toBeUndefined();
     expect(await databaseExists(svc.admin, dbName)).toBe(false);
   });
 
   test('when Auth0 rejects the password as too weak, responds 400 with Auth0’s message on the password field and creates nothing', async () => {
-    const input = body({ password: 'weakpass', passwordConfirm: 'weakpass' });
+    const { request: valid, dbName } = school();
+    const input = { ...valid, password: 'weakpass', passwordConfirm: 'weakpass' };
     const res = await post(input);
 
     expect(res.status).toBe(400);
@@ -161,15 +157,13 @@ describe('POST /users', () => {
     expect(res.body.error.details.password).toEqual([
       'PasswordStrengthError: Password is too weak',
     ]);
-    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
     expect(await schoolRow(dbName)).toBeUndefined();
     expect(await databaseExists(svc.admin, dbName)).toBe(false);
     expect(svc.emulator.findUserByEmail(input.email)).toBeUndefined();
   });
 
   test('when a database with the school’s name already exists outside the catalog, responds 409 and leaves that database and Auth0 untouched', async () => {
-    const input = body();
-    const dbName = input.schoolName.toLowerCase().replace(/ /g, '_');
+    const { request: input, dbName } = school();
     await svc.admin.raw('CREATE DATABASE ??', [dbName]);
     await withKnex(withDatabase(svc.serverUrl, dbName), {}, (db) =>
       db.raw('CREATE TABLE precious (id int)'),
@@ -189,9 +183,10 @@ describe('POST /users', () => {
   });
 
   test('never logs the password, the client secret or a token', async () => {
-    const input = body({ password: 'Unl1kely-Pa55word!', passwordConfirm: 'Unl1kely-Pa55word!' });
+    const password = 'Unl1kely-Pa55word!';
+    const input = { ...school().request, password, passwordConfirm: password };
     expect((await post(input)).status).toBe(201);
-    await post(body({ password: 'weakpass', passwordConfirm: 'weakpass' }));
+    await post({ ...school().request, password: 'weakpass', passwordConfirm: 'weakpass' });
 
     const logs = svc.logs.text();
     expect(logs).toContain('school signed up');

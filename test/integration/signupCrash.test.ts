@@ -10,6 +10,7 @@ import { createKnex, type Knex } from '../../src/db/knexFactory';
 import { expectConsistent } from '../helpers/consistency';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import { startServerProcess, type ServerProcess } from '../helpers/serverProcess';
+import { signupBody, TEST_PASSWORD } from '../helpers/signupData';
 import { serverUrl, uniqueSuffix } from '../helpers/testService';
 import { waitUntil } from '../helpers/waitUntil';
 
@@ -70,11 +71,8 @@ afterAll(async () => {
 });
 
 function startSignup() {
-  const id = uniqueSuffix();
-  const schoolName = `Crash School ${id}`;
-  const dbName = schoolName.toLowerCase().replace(/ /g, '_');
+  const { request: body, dbName, email } = signupBody('Crash School');
   attempted.push(dbName);
-  const body = { email: `c.${id}@school.test`, password: 'Sup3r-secret', schoolName };
   // Never answered: the server is killed mid-request.
   const pending = request(server.url)
     .post('/users')
@@ -83,7 +81,7 @@ function startSignup() {
       () => undefined,
       () => undefined,
     );
-  return { dbName, email: body.email, pending };
+  return { dbName, email, pending };
 }
 
 /** Every 5 ms: these waits stand between a signup reaching the step it is pinned in and the kill. */
@@ -224,12 +222,9 @@ test('killed in its final statement, its session outliving it: PostgreSQL comple
 });
 
 test('after all those crashes, the restarted server signs a school up completely', async () => {
-  const id = uniqueSuffix();
-  const schoolName = `After Crash ${id}`;
-  attempted.push(`after_crash_${id}`);
-  const res = await request(server.url)
-    .post('/users')
-    .send({ email: `a.${id}@school.test`, password: 'Sup3r-secret', schoolName });
+  const s = signupBody('After Crash');
+  attempted.push(s.dbName);
+  const res = await request(server.url).post('/users').send(s.request);
   expect(res.status).toBe(201);
   const ready = await expectConsistent({
     catalogDb: catalog,
@@ -239,6 +234,6 @@ test('after all those crashes, the restarted server signs a school up completely
     attempted,
     migrationsDir,
   });
-  expect(ready.sort()).toEqual([...completed, `after_crash_${id}`].sort());
-  expect(server.output()).not.toContain('Sup3r-secret');
+  expect(ready.sort()).toEqual([...completed, s.dbName].sort());
+  expect(server.output()).not.toContain(TEST_PASSWORD);
 });

@@ -4,6 +4,7 @@ import { createKnex } from '../../src/db/knexFactory';
 import { ownershipFor } from '../../src/tenants/ownership';
 import { expectConsistent } from '../helpers/consistency';
 import { migrationsDirWith } from '../helpers/migrationsDir';
+import { signupBody } from '../helpers/signupData';
 import {
   databaseExists,
   startTestService,
@@ -38,30 +39,21 @@ afterAll(async () => {
 });
 afterEach(() => svc.emulator.faults.clear());
 
-function signup() {
-  const id = uniqueSuffix();
-  const schoolName = `Db Fault ${id}`;
-  return {
-    body: { email: `d.${id}@school.test`, password: 'Sup3r-secret', schoolName },
-    dbName: schoolName.toLowerCase().replace(/ /g, '_'),
-  };
-}
-
 test('when a tenant migration throws, responds 500 provisioning_failed and leaves no user, row or database', async () => {
-  const s = signup();
-  const res = await request(broken.app).post('/users').send(s.body);
+  const s = signupBody('Db Fault');
+  const res = await request(broken.app).post('/users').send(s.request);
 
   expect(res.status).toBe(500);
   expect(res.body.error.code).toBe('provisioning_failed');
   expect(JSON.stringify(res.body)).not.toContain('division by zero'); // internals stay in the log
   expect(broken.logs.text()).toContain('division by zero');
-  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
+  expect(svc.emulator.findUserByEmail(s.email)).toBeUndefined();
   await expectConsistent({ ...broken, attempted: [s.dbName] });
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
 });
 
 test('when CREATE DATABASE fails (template and template1 both in use), responds 500 and leaves nothing', async () => {
-  const s = signup();
+  const s = signupBody('Db Fault');
   // PostgreSQL refuses to clone a database anyone is connected to. Open the tenant template
   // and sit in it, and in template1 (the fallback's source), so both creation paths fail.
   const template = own.config.tenants.templateDb;
@@ -71,7 +63,7 @@ test('when CREATE DATABASE fails (template and template1 both in use), responds 
   );
   try {
     for (const squatter of squatters) await squatter.raw('SELECT 1');
-    const res = await request(own.app).post('/users').send(s.body);
+    const res = await request(own.app).post('/users').send(s.request);
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('provisioning_failed');
     expect(own.logs.text()).toContain('cloning the tenant template failed');
@@ -79,7 +71,7 @@ test('when CREATE DATABASE fails (template and template1 both in use), responds 
     for (const squatter of squatters) await squatter.destroy();
     await svc.admin.raw('ALTER DATABASE ?? WITH ALLOW_CONNECTIONS false', [template]);
   }
-  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
+  expect(svc.emulator.findUserByEmail(s.email)).toBeUndefined();
   await expectConsistent({
     ...own,
     attempted: [s.dbName],
@@ -88,17 +80,17 @@ test('when CREATE DATABASE fails (template and template1 both in use), responds 
 });
 
 test('when the compensation itself fails (Auth0 down while undoing), the row is kept as failed and reconcile later removes everything', async () => {
-  const s = signup();
+  const s = signupBody('Db Fault');
   svc.emulator.faults.add({ method: 'DELETE', path: '/api/v2/users/*', status: 503, times: 1000 });
 
-  const res = await request(broken.app).post('/users').send(s.body);
+  const res = await request(broken.app).post('/users').send(s.request);
   expect(res.status).toBe(500);
   const row = await broken.catalogDb('catalog.schools').where({ db_name: s.dbName }).first();
   expect(row).toMatchObject({
     status: 'failed',
     last_error: expect.stringContaining('provisioning_failed'),
   });
-  expect(svc.emulator.findUserByEmail(s.body.email)).toBeDefined();
+  expect(svc.emulator.findUserByEmail(s.email)).toBeDefined();
 
   // While Auth0 is still down, reconcile keeps the row.
   const stillDown = await broken.reconcile();
@@ -107,7 +99,7 @@ test('when the compensation itself fails (Auth0 down while undoing), the row is 
   svc.emulator.faults.clear();
   const summary = await broken.reconcile();
   expect(summary.rolledBack).toEqual([s.dbName]);
-  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
+  expect(svc.emulator.findUserByEmail(s.email)).toBeUndefined();
   await expectConsistent({ ...broken, attempted: [s.dbName] });
 });
 

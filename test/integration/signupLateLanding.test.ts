@@ -9,7 +9,7 @@ import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, type Knex } from '../../src/db/knexFactory';
 import { expectConsistent } from '../helpers/consistency';
 import { startServerProcess, type ServerProcess } from '../helpers/serverProcess';
-import { signupBody } from '../helpers/signupData';
+import { signupBody, type SignupData } from '../helpers/signupData';
 import {
   serverUrl,
   startTestService,
@@ -36,7 +36,6 @@ let catalog: Knex;
 let emulator: Auth0Emulator;
 let server: ServerProcess;
 const attempted: string[] = [];
-let lateSignup: ReturnType<typeof signupBody> | undefined;
 
 const env = () => ({
   NODE_ENV: 'test',
@@ -66,23 +65,32 @@ afterAll(async () => {
 });
 
 const ourUsers = () => emulator.users().filter((u) => u.app_metadata?.signup_id !== undefined);
+const createCalls = () =>
+  emulator.requests().filter((r) => r.method === 'POST' && r.path === '/api/v2/users').length;
 
-test('killed while Auth0 is still storing the user, restarted at once: the user that lands later is deleted', async () => {
+/**
+ * Sends a new school's signup, kills the server once its create-user call has reached Auth0
+ * (which stores the user LAND_AFTER_MS later) and restarts the server at once.
+ */
+async function killWhileAuth0Stores(label: string): Promise<SignupData> {
   emulator.faults.add({ method: 'POST', path: '/api/v2/users', landAfterMs: LAND_AFTER_MS });
-  const s = signupBody('Late Landing');
-  lateSignup = s;
+  const s = signupBody(label);
   attempted.push(s.dbName);
+  const callsBefore = createCalls();
   void fetch(`${server.url}/users`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(s.request),
   }).catch(() => undefined); // never answered: the server dies
-  await waitUntil('the create-user call at Auth0', () =>
-    emulator.requests().some((r) => r.method === 'POST' && r.path === '/api/v2/users'),
-  );
+  await waitUntil('the create-user call at Auth0', () => createCalls() > callsBefore);
 
   await server.stop('SIGKILL');
   server = await startServerProcess(env());
+  return s;
+}
+
+test('killed while Auth0 is still storing the user, restarted at once: the user that lands later is deleted', async () => {
+  const s = await killWhileAuth0Stores('Late Landing');
   // The restart's reconcile found nothing in Auth0 yet and rolled the signup back.
   expect(await catalog('catalog.schools').where({ db_name: s.dbName }).first()).toBeUndefined();
   expect(emulator.findUserByEmail(s.email)).toBeUndefined();
@@ -108,9 +116,16 @@ test('killed while Auth0 is still storing the user, restarted at once: the user 
 });
 
 test('a tombstone never blocks the same school and email signing up again, nor deletes the new user', async () => {
-  const s = lateSignup;
+  // A signup rolled back as above, whose late user has landed and been deleted.
+  const s = await killWhileAuth0Stores('Tombstoned School');
+  await waitUntil('the late user', () => emulator.findUserByEmail(s.email), {
+    timeoutMs: LAND_AFTER_MS * 3,
+  });
+  await waitUntil('the late user deleted', () => !emulator.findUserByEmail(s.email), {
+    timeoutMs: 60_000,
+  });
   const tombstone = () =>
-    catalog('catalog.signup_tombstones').where({ email: s!.email }).first() as Promise<
+    catalog('catalog.signup_tombstones').where({ email: s.email }).first() as Promise<
       { checks: number } | undefined
     >;
   const watched = await tombstone();
@@ -119,7 +134,7 @@ test('a tombstone never blocks the same school and email signing up again, nor d
   const res = await fetch(`${server.url}/users`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(s!.request),
+    body: JSON.stringify(s.request),
   });
   expect(res.status).toBe(201);
   // Two more checks of the old signup's tombstone: the new user carries another signup id.
@@ -130,7 +145,7 @@ test('a tombstone never blocks the same school and email signing up again, nor d
       timeoutMs: 60_000,
     },
   );
-  expect(emulator.findUserByEmail(s!.email)).toBeDefined();
+  expect(emulator.findUserByEmail(s.email)).toBeDefined();
   await expectConsistent({
     catalogDb: catalog,
     admin,

@@ -8,7 +8,8 @@ import {
   screenshot,
   watchForProblems,
 } from '../helpers/browser';
-import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+import { signupBody, TEST_PASSWORD as PASSWORD } from '../helpers/signupData';
+import { startTestService, type TestService } from '../helpers/testService';
 
 // Where Chromium is missing the suite is reported as skipped, with the reason in its name,
 // rather than passing without having run.
@@ -23,7 +24,6 @@ let chromium: { context: BrowserContext; close(): Promise<void> };
 let page: Page;
 let problems: string[];
 
-const PASSWORD = 'Sup3r-secret';
 const signupCalls = () =>
   svc.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/api/v2/users');
 
@@ -88,11 +88,10 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
   });
 
   test('a valid signup submitted with the keyboard disables the button while waiting, then shows the school and its database name', async () => {
-    const id = uniqueSuffix();
-    const schoolName = `Browser Elementary ${id}`;
+    const { email, schoolName, dbName } = signupBody('Browser Elementary');
     // Auth0 answers slowly, so the waiting state can be seen.
     svc.emulator.faults.add({ method: 'POST', path: '/api/v2/users', delayMs: 1500 });
-    await fillForm({ email: `ada.${id}@school.test`, schoolName });
+    await fillForm({ email, schoolName });
     await page.locator('#password').fill('');
     await page.locator('#password').pressSequentially(PASSWORD);
 
@@ -103,7 +102,7 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
 
     await page.waitForSelector('#result', { state: 'visible' });
     await expect(renderedText('#result-school')).resolves.toBe(schoolName);
-    await expect(renderedText('#result-db')).resolves.toBe(`browser_elementary_${id}`);
+    await expect(renderedText('#result-db')).resolves.toBe(dbName);
     await expect(focusedId()).resolves.toBe('result');
     expect(signupCalls()).toHaveLength(1);
     await screenshot(page, 'signup-success');
@@ -114,11 +113,7 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
     page.on('request', (r) => {
       if (r.method() === 'POST') sent.push(r.url());
     });
-    await fillForm({
-      email: `bob.${uniqueSuffix()}@school.test`,
-      passwordConfirm: 'Sup3r-secreT',
-      schoolName: `Mismatch School ${uniqueSuffix()}`,
-    });
+    await fillForm({ ...signupBody('Mismatch School'), passwordConfirm: 'Sup3r-secreT' });
 
     await page.click('#submit');
 
@@ -133,14 +128,11 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
   });
 
   test('a school that is already registered gets the server’s 409 message next to the school name', async () => {
-    const schoolName = `Taken Academy ${uniqueSuffix()}`;
-    await request(svc.app)
-      .post('/users')
-      .send({ email: `first.${uniqueSuffix()}@school.test`, password: PASSWORD, schoolName })
-      .expect(201);
+    const first = signupBody('Taken Academy');
+    await request(svc.app).post('/users').send(first.request).expect(201);
     svc.emulator.resetRecords();
 
-    await fillForm({ email: `second.${uniqueSuffix()}@school.test`, schoolName });
+    await fillForm({ email: signupBody('Second Applicant').email, schoolName: first.schoolName });
     const response = page.waitForResponse((r) => r.url().endsWith('/users'));
     await page.click('#submit');
 
@@ -156,10 +148,7 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
 
   test('when Auth0 is down, the 503 is shown as a try-again message above the form', async () => {
     svc.emulator.faults.add({ method: 'POST', path: '/api/v2/users', status: 503, times: 50 });
-    await fillForm({
-      email: `carol.${uniqueSuffix()}@school.test`,
-      schoolName: `Outage School ${uniqueSuffix()}`,
-    });
+    await fillForm(signupBody('Outage School'));
     const response = page.waitForResponse((r) => r.url().endsWith('/users'));
     await page.click('#submit');
 

@@ -4,12 +4,8 @@ import {
   type PreSignupRule,
 } from '../../src/schools/preSignupRules/types';
 import { expectConsistent } from '../helpers/consistency';
-import {
-  databaseExists,
-  startTestService,
-  uniqueSuffix,
-  type TestService,
-} from '../helpers/testService';
+import { signupBody, type SignupData } from '../helpers/signupData';
+import { databaseExists, startTestService, type TestService } from '../helpers/testService';
 
 /** Pre-signup rules: built-in domain lists from config and the typed hook module. */
 
@@ -62,39 +58,31 @@ afterEach(() => {
   hookMode = 'none';
 });
 
-function signup(domain = 'school.test') {
-  const id = uniqueSuffix();
-  const schoolName = `Policy School ${id}`;
-  return {
-    body: { email: `p.${id}@${domain}`, password: 'Sup3r-secret', schoolName },
-    dbName: schoolName.toLowerCase().replace(/ /g, '_'),
-  };
-}
-
 const createCalls = () =>
   svc.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/api/v2/users').length;
 
-async function expectNothingCreated(s: ReturnType<typeof signup>) {
+async function expectNothingCreated(s: SignupData) {
   expect(
     await svc.catalogDb('catalog.schools').where({ db_name: s.dbName }).first(),
   ).toBeUndefined();
   expect(await databaseExists(svc.admin, s.dbName)).toBe(false);
-  expect(svc.emulator.findUserByEmail(s.body.email)).toBeUndefined();
-  expect(
-    await svc.catalogDb('catalog.users').where({ email: s.body.email }).first(),
-  ).toBeUndefined();
+  expect(svc.emulator.findUserByEmail(s.email)).toBeUndefined();
+  expect(await svc.catalogDb('catalog.users').where({ email: s.email }).first()).toBeUndefined();
   const events: { payload: { data: { email: string } } }[] = await svc
     .catalogDb('catalog.outbox')
     .select('payload');
-  expect(events.filter((e) => e.payload.data.email === s.body.email)).toEqual([]);
+  expect(events.filter((e) => e.payload.data.email === s.email)).toEqual([]);
   await expectConsistent({ ...svc, attempted: [s.dbName] });
 }
 
 describe('built-in domain rules', () => {
   test('a blocked domain gets 403 signup_denied in English, and nothing is created anywhere', async () => {
-    const s = signup('mailinator.com');
+    const s = signupBody('Policy School', { domain: 'mailinator.com' });
     svc.emulator.resetRecords();
-    const res = await request(svc.app).post('/users').set('accept-language', 'en-US').send(s.body);
+    const res = await request(svc.app)
+      .post('/users')
+      .set('accept-language', 'en-US')
+      .send(s.request);
 
     expect(res.status).toBe(403);
     expect(res.body).toEqual({
@@ -112,11 +100,11 @@ describe('built-in domain rules', () => {
   });
 
   test('the same denial in Spanish for Accept-Language: es-MX (and for a subdomain of a blocked domain)', async () => {
-    const s = signup('eu.spam.test');
+    const s = signupBody('Policy School', { domain: 'eu.spam.test' });
     const res = await request(svc.app)
       .post('/users')
       .set('accept-language', 'fr;q=0.9, es-MX, en;q=0.5')
-      .send(s.body);
+      .send(s.request);
 
     expect(res.status).toBe(403);
     expect(res.body.error).toEqual({
@@ -132,11 +120,11 @@ describe('built-in domain rules', () => {
       env: { SIGNUP_ALLOWED_EMAIL_DOMAINS: 'springfield.edu' },
     });
     try {
-      const refused = signup('school.test');
-      const res = await request(only.app).post('/users').send(refused.body);
+      const refused = signupBody('Policy School', { domain: 'school.test' });
+      const res = await request(only.app).post('/users').send(refused.request);
       expect([res.status, res.body.error.code]).toEqual([403, 'signup_denied']);
-      const allowed = signup('springfield.edu');
-      expect((await request(only.app).post('/users').send(allowed.body)).status).toBe(201);
+      const allowed = signupBody('Policy School', { domain: 'springfield.edu' });
+      expect((await request(only.app).post('/users').send(allowed.request)).status).toBe(201);
     } finally {
       await only.close();
     }
@@ -146,11 +134,11 @@ describe('built-in domain rules', () => {
 describe('the hook module', () => {
   test('metadata a rule adds reaches the Auth0 user, beside our db_name, signup_id and deployment', async () => {
     hookMode = 'metadata';
-    const s = signup();
-    const res = await request(svc.app).post('/users').set('accept-language', 'es').send(s.body);
+    const s = signupBody('Policy School');
+    const res = await request(svc.app).post('/users').set('accept-language', 'es').send(s.request);
 
     expect(res.status).toBe(201);
-    const user = svc.emulator.findUserByEmail(s.body.email);
+    const user = svc.emulator.findUserByEmail(s.email);
     expect(user?.user_metadata).toEqual({ preferred_language: 'es' });
     expect(user?.app_metadata).toEqual({
       plan: 'trial',
@@ -163,8 +151,8 @@ describe('the hook module', () => {
 
   test('a rule can deny with its own localized message (PreUserRegistrationError)', async () => {
     hookMode = 'deny';
-    const s = signup();
-    const res = await request(svc.app).post('/users').set('accept-language', 'es').send(s.body);
+    const s = signupBody('Policy School');
+    const res = await request(svc.app).post('/users').set('accept-language', 'es').send(s.request);
     expect(res.status).toBe(403);
     expect(res.body.error.message).toBe('Por favor, usa el nombre real de tu escuela.');
     expect(svc.logs.text()).toContain('looks like a test');
@@ -180,9 +168,9 @@ describe('the hook module', () => {
     'bad hook output (%s) is a 500 invalid_hook_output, logged, and leaves nothing',
     async (_, mode, logged) => {
       hookMode = mode;
-      const s = signup();
+      const s = signupBody('Policy School');
       svc.emulator.resetRecords();
-      const res = await request(svc.app).post('/users').send(s.body);
+      const res = await request(svc.app).post('/users').send(s.request);
 
       expect(res.status).toBe(500);
       expect(res.body.error.code).toBe('invalid_hook_output');
@@ -196,15 +184,15 @@ describe('the hook module', () => {
 
 describe('what a ready signup records', () => {
   test('the user in catalog.users linked to the school, and one user.new event in the outbox', async () => {
-    const s = signup();
-    const res = await request(svc.app).post('/users').send(s.body);
+    const s = signupBody('Policy School');
+    const res = await request(svc.app).post('/users').send(s.request);
     expect(res.status).toBe(201);
 
     const school = await svc.catalogDb('catalog.schools').where({ db_name: s.dbName }).first();
     expect(
       await svc.catalogDb('catalog.users').where({ user_id: res.body.userId }).first(),
     ).toMatchObject({
-      email: s.body.email,
+      email: s.email,
       connection: 'Username-Password-Authentication',
       strategy: 'auth0',
       school_id: school.id,
@@ -223,8 +211,8 @@ describe('what a ready signup records', () => {
         occurredAt: expect.any(String),
         data: {
           userId: res.body.userId,
-          email: s.body.email,
-          schoolName: s.body.schoolName,
+          email: s.email,
+          schoolName: s.schoolName,
           dbName: s.dbName,
         },
       },

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
+import { signupBody } from '../helpers/signupData';
+import { startTestService, type TestService } from '../helpers/testService';
 
 let svc: TestService;
 
@@ -10,14 +11,7 @@ afterAll(async () => {
   await svc.close();
 });
 
-const valid = () => {
-  const id = uniqueSuffix();
-  return {
-    email: `v.${id}@school.test`,
-    password: 'Sup3r-secret',
-    schoolName: `Valid School ${id}`,
-  };
-};
+const valid = () => signupBody('Valid School').request;
 
 /** Nothing may be created anywhere by a rejected request. */
 async function expectNothingCreated(): Promise<void> {
@@ -136,7 +130,11 @@ describe('POST /users with invalid input', () => {
   });
 
   test('when the body has a __proto__ key, responds 400 and pollutes nothing', async () => {
-    const raw = `{"email":"p.${uniqueSuffix()}@school.test","password":"Sup3r-secret","schoolName":"Proto School","__proto__":{"polluted":true}}`;
+    // Written as text: an object literal's __proto__ would set the prototype, not send a key.
+    const raw = JSON.stringify(signupBody('Proto School').request).replace(
+      /}$/,
+      ',"__proto__":{"polluted":true}}',
+    );
     const res = await request(svc.app)
       .post('/users')
       .set('content-type', 'application/json')

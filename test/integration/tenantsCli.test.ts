@@ -7,12 +7,8 @@ import { withKnex } from '../../src/db/knexFactory';
 import { runTenantsCli } from '../helpers/cliProcess';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import { startServerProcess } from '../helpers/serverProcess';
-import {
-  databaseExists,
-  startTestService,
-  uniqueSuffix,
-  type TestService,
-} from '../helpers/testService';
+import { signupBody } from '../helpers/signupData';
+import { databaseExists, startTestService, type TestService } from '../helpers/testService';
 
 /**
  * The operator's view: `npm run tenants -- …` as a child process against the same catalog a
@@ -24,7 +20,7 @@ jest.setTimeout(120_000);
 let svc: TestService;
 let migrationsDir: string;
 let env: Record<string, string>;
-const schools: { dbName: string; email: string }[] = [];
+const schools: { dbName: string; email: string; schoolName: string }[] = [];
 
 beforeAll(async () => {
   migrationsDir = await migrationsDirWith('SELECT 1');
@@ -38,15 +34,10 @@ beforeAll(async () => {
     TENANT_MIGRATIONS_DIR: migrationsDir,
     TENANT_TEMPLATE_DB: svc.config.tenants.templateDb,
   };
-  const id = uniqueSuffix();
   for (let i = 0; i < 6; i++) {
-    const body = {
-      email: `cli${i}.${id}@school.test`,
-      password: 'Sup3r-secret',
-      schoolName: `Cli School ${i} ${id}`,
-    };
-    const res = await request(svc.app).post('/users').send(body).expect(201);
-    schools.push({ dbName: res.body.school.dbName, email: body.email });
+    const s = signupBody('Cli School');
+    const res = await request(svc.app).post('/users').send(s.request).expect(201);
+    schools.push({ dbName: res.body.school.dbName, email: s.email, schoolName: s.schoolName });
   }
 });
 afterAll(async () => {
@@ -86,8 +77,7 @@ test('--help lists the commands, and each command explains itself', async () => 
 test('events lists the user.new events waiting in the outbox when no broker is configured', async () => {
   const res = await runTenantsCli(['events'], env);
   expect(res.code).toBe(0);
-  for (const s of live())
-    expect(res.stdout).toContain(`Cli School ${s.dbName.split('_').slice(2).join(' ')}`);
+  for (const s of live()) expect(res.stdout).toContain(s.schoolName);
   expect((await runTenantsCli(['status'], env)).stdout).toMatch(/6 events not yet published/);
   const json = JSON.parse((await runTenantsCli(['events', '--json'], env)).stdout) as {
     events: { type: string }[];
@@ -138,14 +128,9 @@ test('a migration merged with an older timestamp than the newest reaches every t
   // A server of this release clones the refreshed template: its new tenant has it too.
   const server = await startServerProcess(env);
   try {
-    const id = uniqueSuffix();
     const res2 = await request(server.url)
       .post('/users')
-      .send({
-        email: `late.${id}@school.test`,
-        password: 'Sup3r-secret',
-        schoolName: `Cli Late ${id}`,
-      })
+      .send(signupBody('Cli Late').request)
       .expect(201);
     const dbName = res2.body.school.dbName as string;
     expect(await appliedIn(dbName)).toContain(`${name}.js`);
@@ -184,7 +169,14 @@ test('status shows each school with its database, version and state', async () =
   expect(json.schools).toHaveLength(6);
 });
 
+/** Ships a migration and applies it, so every tenant's last batch is that one migration. */
+async function migrateOneBatch(): Promise<void> {
+  await addMigration();
+  expect((await runTenantsCli(['migrate'], env)).code).toBe(0);
+}
+
 test('rollback of one tenant undoes its last batch only; the next migrate restores it', async () => {
+  await migrateOneBatch();
   const [first, second] = live();
   const before = await appliedIn(second!.dbName);
   const res = await runTenantsCli(['rollback', first!.dbName], env);
@@ -199,6 +191,7 @@ test('rollback of one tenant undoes its last batch only; the next migrate restor
 });
 
 test('rollback --all rolls every tenant back one batch', async () => {
+  await migrateOneBatch();
   const before = await appliedIn(live()[0]!.dbName);
   const res = await runTenantsCli(['rollback', '--all'], env);
   expect(res.code).toBe(0);

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/auth0/emulator';
+import { signupBody } from '../helpers/signupData';
 import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
 
 /**
@@ -164,20 +165,13 @@ describe('the upsert', () => {
   });
 
   test('a user from signup keeps its school when the Action reports its first login', async () => {
-    const id = uniqueSuffix();
-    const signup = await request(svc.app)
-      .post('/users')
-      .send({
-        email: `s.${id}@school.test`,
-        password: 'Sup3r-secret',
-        schoolName: `Sync School ${id}`,
-      })
-      .expect(201);
+    const s = signupBody('Sync School');
+    const signup = await request(svc.app).post('/users').send(s.request).expect(201);
     const bearer = await token(EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET);
     const res = await sync(
       {
         user_id: signup.body.userId,
-        email: `s.${id}@school.test`,
+        email: s.email,
         connection: 'Username-Password-Authentication',
         strategy: 'auth0',
       },
@@ -186,7 +180,7 @@ describe('the upsert', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       outcome: 'unchanged',
-      user: { school: { name: `Sync School ${id}`, dbName: `sync_school_${id}` } },
+      user: { school: { name: s.schoolName, dbName: s.dbName } },
     });
   });
 

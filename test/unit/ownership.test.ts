@@ -27,24 +27,27 @@ test('a marker names the signup and the deployment; any marker, tagged or from b
   expect(signupOfMarker(null)).toBeUndefined();
 });
 
-test('names and markers are only ever built from a UUID (they end up in SQL)', () => {
+test.each([
+  ['an SQL injection', "x'; DROP DATABASE postgres; --"],
+  ['an empty string', ''],
+  ['36 characters that are not a UUID', 'a'.repeat(36)],
+])('a marker and a staging name are refused for %s (only a UUID may end up in SQL)', (_, bad) => {
   const ours = ownershipFor('signup_catalog');
-  for (const bad of ["x'; DROP DATABASE postgres; --", '', 'a'.repeat(36)]) {
-    expect(() => ours.marker(bad)).toThrow(/UUID/);
-    expect(() => ours.stagingName(bad)).toThrow(/UUID/);
-  }
+  expect(() => ours.marker(bad)).toThrow(/UUID/);
+  expect(() => ours.stagingName(bad)).toThrow(/UUID/);
 });
 
-test('only names of exactly our shape read as staging databases', () => {
+describe('only names of exactly our shape read as staging databases', () => {
   const ours = ownershipFor('signup_catalog');
   const valid = ours.stagingName(id);
-  for (const name of [
-    `${valid}0`,
-    valid.toUpperCase(),
-    `signup_tmp_${id.replace(/-/g, '')}`,
-    'signup_tmp_',
-  ])
+  test.each([
+    ['our staging name with a character more', `${valid}0`],
+    ['our staging name in upper case', valid.toUpperCase()],
+    ['a staging name without the deployment tag', `signup_tmp_${id.replace(/-/g, '')}`],
+    ['the bare staging prefix', 'signup_tmp_'],
+  ])('%s gives no signup back', (_, name) => {
     expect(ours.signupOfStaging(name)).toBeUndefined();
+  });
 });
 
 test('a spare name carries the deployment and the owner key, and only our own spare names give an owner back', () => {
@@ -60,5 +63,8 @@ test('a spare name carries the deployment and the owner key, and only our own sp
   expect(ours.signupOfStaging(name)).toBeUndefined();
   expect(ours.ownerOfSpare(ours.stagingName(id))).toBeUndefined();
   expect(ours.ownerOfSpare(`${name}x`)).toBeUndefined();
-  for (const bad of [-1, 1.5, Number.NaN, 1e10]) expect(() => ours.spareName(bad)).toThrow();
+});
+
+test.each([-1, 1.5, Number.NaN, 1e10])('a spare name is refused for the owner key %p', (bad) => {
+  expect(() => ownershipFor('signup_catalog').spareName(bad)).toThrow();
 });
