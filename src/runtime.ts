@@ -42,7 +42,8 @@ export interface Runtime extends CatalogRuntime {
  * a dynamic import() of a .ts file would bypass the TypeScript loader hook.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-const loadEmulator = () => require('./auth0/emulator') as typeof import('./auth0/emulator');
+const loadEmulator = () =>
+  require('@tenant-signup/auth0-emulator') as typeof import('@tenant-signup/auth0-emulator');
 const loadManagementClient = () =>
   require('./auth0/managementClient') as typeof import('./auth0/managementClient');
 /* eslint-enable @typescript-eslint/no-require-imports */
