@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // supertest types response bodies as `any`; tests assert their shape with expect().
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,0 +1,38 @@
+import 'dotenv/config';
+import { serveAuth0Emulator } from '@tenant-signup/auth0-emulator';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+
+// `npm run auth0:emulator`: the emulator the service would start, on its own, with the
+// service's configured port, state file, connection and API (their defaults live in config.ts).
+// The server and the tenants CLI find it on that port and use it instead of starting one.
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  // loadConfig() refuses production without Auth0 credentials; with them, refuse here too.
+  if (config.env === 'production') {
+    process.stderr.write('Refusing to start the Auth0 emulator with NODE_ENV=production.\n');
+    process.exit(1);
+  }
+  await serveAuth0Emulator({
+    port: config.auth0Emulator.port,
+    stateFile: config.auth0Emulator.stateFile,
+    connections: [config.auth0Connection],
+    apis: [{ audience: config.apiAudience, scopes: ['sync:users'] }],
+    logger: createLogger(config.logLevel),
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `Auth0 emulator failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
