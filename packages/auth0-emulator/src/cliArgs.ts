@@ -18,6 +18,8 @@ A local Auth0 tenant on 127.0.0.1 that keeps its users and signing key between r
                                 (default Username-Password-Authentication)
   --api <audience>[=<scopes>]   a custom API it issues access tokens for, with its
                                 comma-separated scopes; repeat for more (default none)
+  --control-api                 serve the unauthenticated /__emulator routes (fault
+                                injection, recorded requests, users, settings); for tests
   --help                        this text`;
 
 export class UsageError extends Error {
@@ -30,6 +32,7 @@ export interface CliSettings {
   /** Undefined: the emulator's default connection. */
   connections: string[] | undefined;
   apis: EmulatorApi[];
+  enableControlApi: boolean;
 }
 
 export type CliRequest = { help: true } | { help: false; settings: CliSettings };
@@ -47,6 +50,7 @@ export function parseCliArgs(args: string[]): CliRequest {
         'state-file': { type: 'string' },
         connection: { type: 'string', multiple: true },
         api: { type: 'string', multiple: true },
+        'control-api': { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }));
@@ -64,6 +68,7 @@ export function parseCliArgs(args: string[]): CliRequest {
       stateFile,
       connections: values.connection,
       apis: (values.api ?? []).map(parseApi),
+      enableControlApi: values['control-api'] ?? false,
     },
   };
 }

@@ -24,12 +24,8 @@ function main(): Promise<unknown> {
     console.log(USAGE);
     return Promise.resolve();
   }
-  const { port, stateFile, connections, apis } = request.settings;
   return serveAuth0Emulator({
-    port,
-    stateFile,
-    connections,
-    apis,
+    ...request.settings,
     logger: {
       info: (obj, msg) => console.log(msg ?? '', JSON.stringify(obj)),
       warn: (obj, msg) => console.warn(msg ?? '', JSON.stringify(obj)),

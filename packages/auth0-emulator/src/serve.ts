@@ -21,6 +21,7 @@ export async function serveAuth0Emulator(opts: Auth0EmulatorOptions): Promise<Au
       `  client id:     ${EMULATOR_CLIENT_ID}`,
       '  client secret: the documented development secret "emulator-secret"',
       `  management API audience: ${emulator.managementAudience}`,
+      ...(opts.enableControlApi ? [`  control API:   ${emulator.url}/__emulator (no auth)`] : []),
     ].join('\n'),
   );
 

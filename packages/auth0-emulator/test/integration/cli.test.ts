@@ -78,7 +78,7 @@ async function createUser(url: string, accessToken: string, connection: string) 
   return { status: res.status, body: (await res.json()) as { message?: string } };
 }
 
-test('with flags: serves the given connections and API, keeps its state in the given file, and stops on SIGTERM with exit 0', async () => {
+test('with flags: serves the given connections, API and control API, keeps its state in the given file, and stops on SIGTERM with exit 0', async () => {
   const stateFile = join(cwd, 'state', 'tenant.json');
   const em = await serve([
     '--port=0',
@@ -88,6 +88,7 @@ test('with flags: serves the given connections and API, keeps its state in the g
     'Teachers',
     '--api',
     'urn:example:api=sync:users,read:reports',
+    '--control-api',
   ]);
 
   const api = await token(em.url, 'urn:example:api');
@@ -106,6 +107,13 @@ test('with flags: serves the given connections and API, keeps its state in the g
     status: 400,
     body: expect.objectContaining({ message: 'The connection does not exist.' }),
   });
+  const fault = await fetch(`${em.url}/__emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ path: '/api/v2/users', status: 503 }),
+  });
+  expect(fault.status).toBe(201);
+  expect((await createUser(em.url, management.body.access_token, 'Teachers')).status).toBe(503);
 
   em.child.kill('SIGTERM');
   expect(await em.exited).toBe(0);
@@ -114,7 +122,7 @@ test('with flags: serves the given connections and API, keeps its state in the g
   expect(existsSync(join(cwd, '.data'))).toBe(false);
 });
 
-test('without flags but a free port: keeps its state in .data/auth0-emulator.json under its working directory, with the default connection and no custom API', async () => {
+test('without flags but a free port: keeps its state in .data/auth0-emulator.json under its working directory, with the default connection, no custom API and no control API', async () => {
   const em = await serve(['--port', '0']);
 
   expect(em.output.stdout).toContain(`state file:    ${join(cwd, '.data/auth0-emulator.json')}`);
@@ -127,6 +135,7 @@ test('without flags but a free port: keeps its state in .data/auth0-emulator.jso
   );
   expect(created.status).toBe(201);
   expect((await token(em.url, 'urn:example:api')).status).toBe(403);
+  expect((await fetch(`${em.url}/__emulator/stats`)).status).toBe(404);
 
   em.child.kill('SIGTERM');
   expect(await em.exited).toBe(0);
@@ -149,7 +158,7 @@ test('--help: prints the flags and their defaults, exits 0', async () => {
 
   expect(await cli.exited).toBe(0);
   expect(cli.output.stdout).toMatch(/^Usage: /);
-  for (const flag of ['--port', '--state-file', '--connection', '--api']) {
+  for (const flag of ['--port', '--state-file', '--connection', '--api', '--control-api']) {
     expect(cli.output.stdout).toContain(flag);
   }
   expect(cli.output.stderr).toBe('');

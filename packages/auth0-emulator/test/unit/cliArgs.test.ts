@@ -6,12 +6,13 @@ function settingsOf(args: string[]) {
   return request.settings;
 }
 
-test('without flags: port 4010, state in .data/auth0-emulator.json, the default connection, no custom API', () => {
+test('without flags: port 4010, state in .data/auth0-emulator.json, the default connection, no custom API, no control API', () => {
   expect(settingsOf([])).toEqual({
     port: DEFAULT_PORT,
     stateFile: DEFAULT_STATE_FILE,
     connections: undefined,
     apis: [],
+    enableControlApi: false,
   });
   expect([DEFAULT_PORT, DEFAULT_STATE_FILE]).toEqual([4010, '.data/auth0-emulator.json']);
 });
@@ -28,6 +29,7 @@ test('every flag, the repeatable ones repeated, in both --flag value and --flag=
       '--api',
       'urn:example:api=sync:users,read:reports',
       '--api=https://api.example.com/',
+      '--control-api',
     ]),
   ).toEqual({
     port: 0,
@@ -37,6 +39,7 @@ test('every flag, the repeatable ones repeated, in both --flag value and --flag=
       { audience: 'urn:example:api', scopes: ['sync:users', 'read:reports'] },
       { audience: 'https://api.example.com/', scopes: [] },
     ],
+    enableControlApi: true,
   });
 });
 
