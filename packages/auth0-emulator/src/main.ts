@@ -5,7 +5,7 @@ import { serveAuth0Emulator } from './serve';
 // `npm start -w @tenant-signup/auth0-emulator -- [options]`: a persistent local Auth0 tenant.
 // Its settings are its flags (cliArgs.ts); it reads no configuration from the environment.
 
-function main(): Promise<unknown> {
+async function main(): Promise<void> {
   // Not a setting but a safety net: the emulator hands out tokens for a documented secret and
   // must never stand in for Auth0 on a production machine.
   if (process.env.NODE_ENV === 'production') {
@@ -22,9 +22,9 @@ function main(): Promise<unknown> {
   }
   if (request.help) {
     console.log(USAGE);
-    return Promise.resolve();
+    return;
   }
-  return serveAuth0Emulator({
+  await serveAuth0Emulator({
     ...request.settings,
     logger: {
       info: (obj, msg) => console.log(msg ?? '', JSON.stringify(obj)),

@@ -15,7 +15,7 @@ export async function serveAuth0Emulator(opts: Auth0EmulatorOptions): Promise<Au
   console.log(
     [
       `Auth0 emulator listening on ${emulator.url}`,
-      `  state file:    ${stateFile ?? 'none (users are lost when it stops)'}`,
+      `  state file:    ${stateFile || 'none (users are lost when it stops)'}`,
       `  connections:   ${(opts.connections ?? [DEFAULT_CONNECTION]).join(', ')}`,
       `  custom APIs:   ${apis.join(', ') || 'none'}`,
       `  client id:     ${EMULATOR_CLIENT_ID}`,
