@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { startAuth0Emulator } from '../src/auth0/emulator';
+import { startAuth0Emulator } from '@tenant-signup/auth0-emulator';
 
 /**
  * The Auth0 emulator in a process of its own, as Auth0 is a service of its own: its users,

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../src/auth0/emulator';
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '@tenant-signup/auth0-emulator';
 import { startService, type Service } from '../src/service';
 import { loadConfig, type Config } from '../src/config';
 import { withDatabase } from '../src/db/databaseUrl';

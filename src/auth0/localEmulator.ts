@@ -16,8 +16,9 @@ import type { Auth0ClientSettings } from './auth0Settings';
  * emulator (express). require(), not import(): this is CommonJS, and a dynamic import() of a
  * .ts file would bypass the TypeScript loader hook.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadEmulator = () => require('./emulator') as typeof import('./emulator');
+const loadEmulator = () =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@tenant-signup/auth0-emulator') as typeof import('@tenant-signup/auth0-emulator');
 
 export interface LocalAuth0 {
   settings: Auth0ClientSettings;
@@ -49,22 +50,26 @@ export async function useLocalEmulator(config: Config, logger: Logger): Promise<
   };
 }
 
+/** The emulator this service's config describes (also `npm run auth0:emulator`'s). */
+export function emulatorOptions(config: Config) {
+  return {
+    port: config.auth0.emulator.port,
+    stateFile: config.auth0.emulator.stateFile,
+    connections: [config.auth0.connection],
+    // This service's own API, so the post-login Action's loop runs offline too.
+    apis: [{ audience: config.api.audience, scopes: ['sync:users'] }],
+  };
+}
+
 async function shareOrStart(config: Config, logger: Logger) {
-  const { port, stateFile } = config.auth0.emulator;
+  const { port } = config.auth0.emulator;
   const url = `http://127.0.0.1:${port}`;
   const shared = { url, managementAudience: `${url}/api/v2/`, stop: () => Promise.resolve() };
   // The port can change hands while we look (its owner just stopping): try a few times.
   for (let attempt = 1; ; attempt++) {
     if (await emulatorAnswers(url)) return shared;
     try {
-      return await loadEmulator().startAuth0Emulator({
-        port,
-        stateFile,
-        connections: [config.auth0.connection],
-        // This service's own API, so the post-login Action's loop runs offline too.
-        apis: [{ audience: config.api.audience, scopes: ['sync:users'] }],
-        logger,
-      });
+      return await loadEmulator().startAuth0Emulator({ ...emulatorOptions(config), logger });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,4 +1,4 @@
-import type { Auth0Emulator } from '../../src/auth0/emulator';
+import type { Auth0Emulator } from '@tenant-signup/auth0-emulator';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { withKnex, type Knex } from '../../src/db/knexFactory';
 import { tenantMigrations } from '../../src/db/migrationSettings';

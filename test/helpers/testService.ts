@@ -5,7 +5,7 @@ import {
   startAuth0Emulator,
   type Auth0Emulator,
   type Auth0EmulatorOptions,
-} from '../../src/auth0/emulator';
+} from '@tenant-signup/auth0-emulator';
 import { startService, type Service, type ServiceOptions } from '../../src/service';
 import { loadConfig, type Env } from '../../src/config';
 import { withDatabase } from '../../src/db/databaseUrl';

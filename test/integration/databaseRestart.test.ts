@@ -6,7 +6,7 @@ import {
   EMULATOR_CLIENT_SECRET,
   startAuth0Emulator,
   type Auth0Emulator,
-} from '../../src/auth0/emulator';
+} from '@tenant-signup/auth0-emulator';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, type Knex } from '../../src/db/knexFactory';
 import { expectConsistent } from '../helpers/consistency';

@@ -4,7 +4,7 @@ import {
   EMULATOR_CLIENT_SECRET,
   startAuth0Emulator,
   type Auth0Emulator,
-} from '../../src/auth0/emulator';
+} from '@tenant-signup/auth0-emulator';
 import { createKnex } from '../../src/db/knexFactory';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { ownershipFor } from '../../src/tenants/ownership';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/auth0/emulator';
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '@tenant-signup/auth0-emulator';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { withKnex } from '../../src/db/knexFactory';
 import { runTenantsCli } from '../helpers/cliProcess';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/auth0/emulator';
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '@tenant-signup/auth0-emulator';
 import { signupBody } from '../helpers/signupData';
 import { startTestService, uniqueSuffix, type TestService } from '../helpers/testService';
 

@@ -12,11 +12,8 @@ import { readState, writeState, type StoredUser } from './state';
 import { toPublicUser, UserStore } from './userStore';
 import type { Auth0Emulator, Auth0EmulatorOptions, EmulatorClient } from './types';
 
-// A local stand-in for an Auth0 tenant that speaks the real Authentication and Management
-// API contract over HTTP. The product uses it when no Auth0 credentials are configured, and
-// tests use it instead of mocks, so the production HTTP client is what gets exercised.
-
-export type * from './types';
+// Builds one emulator: its state (users, signing key), its HTTP server on 127.0.0.1, and the
+// handle tests and command lines drive it through.
 
 /** Documented development credentials; they only ever unlock this emulator. */
 export const EMULATOR_CLIENT_ID = 'emulator-client';

@@ -1,12 +1,7 @@
-import { validateCreateUserBody } from '../../src/auth0/emulator/createUserBody';
-import {
-  createSigningKey,
-  signJwt,
-  verifyJwt,
-  type SigningKey,
-} from '../../src/auth0/emulator/jwt';
-import { hashPassword, meetsGoodPolicy, verifyPassword } from '../../src/auth0/emulator/password';
-import { RateLimiter } from '../../src/auth0/emulator/rateLimiter';
+import { validateCreateUserBody } from '../../src/createUserBody';
+import { createSigningKey, signJwt, verifyJwt, type SigningKey } from '../../src/jwt';
+import { hashPassword, meetsGoodPolicy, verifyPassword } from '../../src/password';
+import { RateLimiter } from '../../src/rateLimiter';
 
 // The emulator's rules in isolation; the HTTP contract is covered by the integration suite.
 

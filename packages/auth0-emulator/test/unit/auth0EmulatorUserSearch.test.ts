@@ -1,8 +1,8 @@
-import { dateSpan } from '../../src/auth0/emulator/isoDateSpan';
-import { SearchIndex } from '../../src/auth0/emulator/searchIndex';
-import { compareUsers, matchesAll, parseSort } from '../../src/auth0/emulator/userMatch';
-import { parseUserQuery, type Clause } from '../../src/auth0/emulator/userQuery';
-import type { EmulatorUser } from '../../src/auth0/emulator';
+import { dateSpan } from '../../src/isoDateSpan';
+import { SearchIndex } from '../../src/searchIndex';
+import { compareUsers, matchesAll, parseSort } from '../../src/userMatch';
+import { parseUserQuery, type Clause } from '../../src/userQuery';
+import type { EmulatorUser } from '../../src';
 
 // The emulator's user search rules in isolation; the HTTP contract is covered by
 // test/integration/auth0EmulatorSearch.test.ts.

@@ -9,8 +9,8 @@ import {
   type Auth0Emulator,
   type Auth0EmulatorOptions,
   type EmulatorUser,
-} from '../../src/auth0/emulator';
-import { waitUntil } from '../helpers/waitUntil';
+} from '../../src';
+import { waitUntil } from '../waitUntil';
 
 // The landAfterMs fault: an Auth0 create that takes effect after its caller has gone (issue 12:
 // the server is killed while Auth0 is still processing its POST /api/v2/users). Real HTTP only.

@@ -9,7 +9,7 @@ import {
   startAuth0Emulator,
   type Auth0Emulator,
   type Auth0EmulatorOptions,
-} from '../../src/auth0/emulator';
+} from '../../src';
 
 // Every test talks to a real emulator over HTTP on 127.0.0.1: no mocks anywhere.
 

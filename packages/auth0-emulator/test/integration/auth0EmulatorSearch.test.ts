@@ -6,8 +6,8 @@ import {
   type Auth0Emulator,
   type Auth0EmulatorOptions,
   type EmulatorUser,
-} from '../../src/auth0/emulator';
-import { waitUntil } from '../helpers/waitUntil';
+} from '../../src';
+import { waitUntil } from '../waitUntil';
 
 // GET /api/v2/users (search engine v3) and its eventual consistency, over real HTTP.
 
