@@ -8,6 +8,11 @@
 /** Field name → messages, as a signup form shows them next to its inputs. */
 export type FieldErrors = Record<string, string[]>;
 
+/** `Retry-After` in whole seconds, at least 1 (0 would invite an immediate retry storm). */
+const retryAfter = (seconds: number) => ({
+  'Retry-After': String(Math.max(1, Math.ceil(seconds))),
+});
+
 export abstract class AppError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
@@ -81,7 +86,7 @@ export class Auth0UnavailableError extends AppError {
   }
 
   override headers(): Record<string, string> {
-    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+    return retryAfter(this.retryAfterSeconds);
   }
 }
 
@@ -106,7 +111,7 @@ export class DatabaseUnavailableError extends AppError {
   readonly retryAfterSeconds: number;
 
   override headers(): Record<string, string> {
-    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+    return retryAfter(this.retryAfterSeconds);
   }
 }
 
@@ -178,7 +183,7 @@ export class TooManyRequestsError extends AppError {
   }
 
   override headers(): Record<string, string> {
-    return { 'Retry-After': String(Math.max(1, Math.ceil(this.retryAfterSeconds))) };
+    return retryAfter(this.retryAfterSeconds);
   }
 }
 
