@@ -5,7 +5,8 @@ import { Client } from 'pg';
 import type { Config } from '../src/config';
 import { withDatabase } from '../src/db/databaseUrl';
 import type { Catalog } from '../src/catalog/catalog';
-import { compose, type Tenants } from '../src/composition';
+import { compose } from '../src/composition';
+import type { TenantServers } from '../src/tenants/servers/tenantServers';
 import type { Knex } from '../src/db/knexFactory';
 import type { Logger } from '../src/logger';
 import { migrateFleet } from '../src/tenants/fleet/migrateFleet';
@@ -94,7 +95,7 @@ export async function settle(ctx: FleetContext): Promise<void> {
 
 export async function runFleet(
   ctx: FleetContext,
-  service: { catalog: Catalog; tenants: Tenants },
+  service: { catalog: Catalog; servers: TenantServers },
   verify = false,
 ): Promise<FleetRun> {
   await settle(ctx);
@@ -102,7 +103,7 @@ export async function runFleet(
   const started = nowMs();
   const result = await migrateFleet({
     tenantVersions: service.catalog.tenantVersions,
-    migrator: service.tenants.migrator,
+    servers: service.servers,
     logger: ctx.logger,
     concurrency: ctx.concurrency,
     verify,
@@ -193,7 +194,7 @@ export async function runFleetWithFreshRuntime(
 ): Promise<FleetRun> {
   const deps = await compose(config, ctx.logger);
   try {
-    const { version } = deps.tenants.migrator.schema;
+    const { version } = deps.servers.default.migrator.schema;
     if (version !== expectVersion) {
       throw new Error(`the fresh dependencies see version ${version}, not ${expectVersion}`);
     }

@@ -48,7 +48,7 @@ export async function measureSignups(
   say(
     `${o.warmupConcurrentSignups} + ${o.warmupSignups} warm-up signups, ${o.backToBackSignups} back to back, the first RSS reading, then ${o.sequentialSignups} at rest with ${o.bareSamples} bare CREATE DATABASEs between them`,
   );
-  const { provisioner } = env.service.tenants;
+  const { provisioner } = env.service.servers.default;
   const sparesIdle = async () => provisioner.spares?.idle();
   const spareStats = () => provisioner.spares?.stats();
   await driver.concurrent(o.warmupConcurrentSignups, o.concurrentClients);

@@ -52,7 +52,7 @@ async function cloneOnce(env: BenchEnvironment, i: number): Promise<number> {
   const { templateDb } = service.config.tenants;
   const name = `bench_clone_${env.runId}_${i}`;
   const started = nowMs();
-  const cloned = await cloneTemplate(admin, templateDb, name, service.tenants.migrator.schema);
+  const cloned = await cloneTemplate(admin, templateDb, name, service.servers.default.migrator.schema);
   const ms = nowMs() - started;
   if (!cloned) throw new Error('the tenant template is not at the latest version');
   await admin.raw('DROP DATABASE ??', [name]);
@@ -67,7 +67,7 @@ export async function profileSignup(
   const { service } = env;
   const spent = new Map<string, number>();
   // Taken before the timers go on: the bench's own waits are no step of a signup.
-  const { provisioner } = service.tenants;
+  const { provisioner } = service.servers.default;
   const sparesIdle = async () => provisioner.spares?.idle();
   const undo = [
     instrument('catalog', service.catalog.schools, spent),

@@ -4,37 +4,27 @@ import type { Auth0Client } from './auth0/managementClient';
 import { openCatalog, type Catalog } from './catalog/catalog';
 import type { Config } from './config';
 import { openDatabaseServer } from './db/databaseServer';
-import { createKnex } from './db/knexFactory';
 import type { Logger } from './logger';
-import { createTenantMigrator, type TenantMigrator } from './tenants/migration/migrateTenant';
 import { loadTenantMigrationSet } from './tenants/migration/tenantSchema';
 import { ownershipFor } from './tenants/ownership';
-import {
-  createTenantProvisioner,
-  type TenantProvisioner,
-} from './tenants/provisioning/provisioner';
-import { createServerDatabases, type ServerDatabases } from './tenants/serverDatabases';
+import { createTenantServer } from './tenants/servers/tenantServer';
+import { tenantServers, type TenantServers } from './tenants/servers/tenantServers';
 import { UndoStack } from './undoStack';
 
 /**
  * The composition root: turns config into the service's dependencies — the database server
  * (DATABASE_URL, or the embedded one), the catalog, this process's owner lock, the tenant
- * server's databases, provisioner and migrator, and Auth0 (the real tenant's, or the local
+ * servers (each with its databases, provisioner and migrator), and Auth0 (the real tenant's, or the local
  * emulator). It builds; it runs nothing (no reconcile, no migration of tenants, no timers):
  * the service (service.ts), the tenants CLI and the benchmark decide what runs.
  */
-
-export interface Tenants {
-  databases: ServerDatabases;
-  provisioner: TenantProvisioner;
-  migrator: TenantMigrator;
-}
 
 export interface Dependencies {
   config: Config;
   logger: Logger;
   catalog: Catalog;
-  tenants: Tenants;
+  /** The tenant servers: `default` (the catalog's own) and DATABASE_SERVERS. */
+  servers: TenantServers;
   /** This process's owner-lock key (see catalog/ownerLock.ts). */
   ownerKey: number;
   /** This deployment's tag, on its databases and its Auth0 users (tenants/ownership.ts). */
@@ -60,36 +50,39 @@ export async function compose(config: Config, logger: Logger): Promise<Dependenc
     const ownerLock = await catalog.acquireOwnerLock(logger);
     built.add('owner lock', () => ownerLock.release());
 
-    // CREATE/DROP DATABASE on the tenants' server (today the catalog's), in its own pool.
-    const admin = createKnex(server.catalogUrl, { pool: { min: 0, max: 10 } });
-    built.add('admin pool', () => admin.destroy());
     const ownership = ownershipFor(catalog.databaseName);
-    const { templateDb } = config.tenants;
-    const databases = createServerDatabases(
-      admin,
-      ownership,
-      new Set([catalog.databaseName, templateDb]),
-    );
     // Read once: this process provisions and migrates to the release it started with.
     const migrations = loadTenantMigrationSet(config.tenants.migrationsDir);
-    const migrator = createTenantMigrator({ serverUrl: server.catalogUrl, migrations, logger });
-    const provisioner = createTenantProvisioner({
-      admin,
-      serverUrl: server.catalogUrl,
-      databases,
-      migrations,
-      templateDb,
-      ownerKey: ownerLock.key,
-      logger,
-    });
+    const servers = tenantServers(
+      [
+        { name: 'default', url: server.catalogUrl, local: true },
+        ...config.database.servers.map((s) => ({ ...s, local: false })),
+      ].map((s) =>
+        createTenantServer({
+          name: s.name,
+          adminUrl: s.url,
+          local: s.local,
+          maxTenants: 'maxTenants' in s ? s.maxTenants : undefined,
+          ownership,
+          reservedNames: [catalog.databaseName],
+          templateDb: config.tenants.templateDb,
+          migrations,
+          ownerKey: ownerLock.key,
+          logger,
+        }),
+      ),
+    );
     // Before the owner lock goes: spares left by a live owner are never swept.
-    built.add('provisioner', () => provisioner.close());
+    built.add('tenant servers', async () => {
+      await Promise.all(servers.all().map((s) => s.close()));
+    });
+    await registerServers(catalog, servers);
 
     return {
       config,
       logger,
       catalog,
-      tenants: { databases, provisioner, migrator },
+      servers,
       ownerKey: ownerLock.key,
       deployment: ownership.tag,
       close,
@@ -97,6 +90,22 @@ export async function compose(config: Config, logger: Logger): Promise<Dependenc
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * Every configured server gets its catalog row; a server that holds tenants but is no longer
+ * configured stops the start, by name: its tenants would be unreachable, and unplaced.
+ */
+async function registerServers(catalog: Catalog, servers: TenantServers): Promise<void> {
+  const names = servers.all().map((s) => s.name);
+  await catalog.servers.register(names);
+  const orphaned = await catalog.servers.withTenantsBesides(names);
+  if (orphaned.length > 0) {
+    const list = orphaned.map((o) => `${o.name} (${o.tenants} tenants)`).join(', ');
+    throw new Error(
+      `DATABASE_SERVERS no longer configures ${list}: configure it again, or move its tenants first`,
+    );
   }
 }
 

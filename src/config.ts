@@ -68,6 +68,60 @@ const trustProxy = z.string().transform((raw): boolean | number | string => {
   return /^\d+$/.test(value) ? Number(value) : value;
 });
 
+/**
+ * DATABASE_SERVERS: the tenant servers besides `default` (DATABASE_URL's own), as a JSON
+ * object of name → URL of an administrative database on that server, or name →
+ * { "url": …, "maxTenants": n }. Messages never echo a value: URLs carry passwords.
+ */
+const SERVER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const serverEntry = z.union([
+  z.string(),
+  z.strictObject({ url: z.string(), maxTenants: z.number().int().positive().optional() }),
+]);
+const databaseServers = z.string().transform((raw, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object of server name to URL' });
+    return z.NEVER;
+  }
+  const servers: { name: string; url: string; maxTenants?: number }[] = [];
+  for (const [name, value] of Object.entries(parsed)) {
+    const entry = serverEntry.safeParse(value);
+    const url = entry.success ? (typeof entry.data === 'string' ? entry.data : entry.data.url) : '';
+    const problem = !SERVER_NAME.test(name)
+      ? 'is not a server name (a-z, 0-9, _ and -, at most 63)'
+      : name === 'default'
+        ? "is DATABASE_URL's server and needs no entry"
+        : !entry.success
+          ? 'must be a URL or { "url": …, "maxTenants": n }'
+          : !isPostgresUrl(url)
+            ? 'is not a postgres:// URL naming a database'
+            : undefined;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: `${name.slice(0, 63)} ${problem}` });
+      continue;
+    }
+    const maxTenants = typeof entry.data === 'string' ? undefined : entry.data?.maxTenants;
+    servers.push({ name, url, ...(maxTenants ? { maxTenants } : {}) });
+  }
+  return servers;
+});
+
+function isPostgresUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return /^postgres(ql)?:$/.test(url.protocol) && url.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+
 /** `AUTH0_DOMAIN` may be a bare domain (https implied) or a full URL for emulators. */
 export function auth0BaseUrl(domain: string): string {
   const withScheme = /^https?:\/\//i.test(domain) ? domain : `https://${domain}`;
@@ -84,6 +138,7 @@ const EnvSchema = z.object({
   CORS_ORIGINS: origins.default([]),
   TRUST_PROXY: trustProxy.default(false),
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_SERVERS: databaseServers.default([]),
   EMBEDDED_PG_PORT: port(54329),
   EMBEDDED_PG_DATA_DIR: z.string().default('.data/postgres'),
   AUTH0_DOMAIN: optionalText,
@@ -172,6 +227,8 @@ const ConfigSchema = EnvSchema.superRefine(checkTogether).transform((e) => ({
     /** Undefined means "start the embedded PostgreSQL". */
     url: e.DATABASE_URL,
     embedded: { port: e.EMBEDDED_PG_PORT, dataDir: e.EMBEDDED_PG_DATA_DIR },
+    /** Tenant servers besides `default` (the catalog's own), from DATABASE_SERVERS. */
+    servers: e.DATABASE_SERVERS,
   },
   auth0: {
     /** The real Auth0 tenant; undefined means the local emulator (never in production). */

@@ -11,7 +11,8 @@ import { createPreSignupRules } from './schools/preSignupRules/runRules';
 import type { PreSignupRule } from './schools/preSignupRules/types';
 import type { ReconcileSummary } from './schools/reconcile';
 import { createReconcileLoop } from './schools/reconcileLoop';
-import { migrateFleetAndTemplate } from './tenants/fleet/migrateFleet';
+import { migrateFleetAndTemplates } from './tenants/fleet/migrateFleet';
+import { placeTenant } from './tenants/servers/placement';
 import { UndoStack } from './undoStack';
 
 /**
@@ -48,7 +49,7 @@ export async function startService(
   running.add('dependencies', () => deps.close());
   const close = async () => void (await running.run());
   try {
-    const { catalog, tenants, auth0, ownerKey, deployment } = deps;
+    const { catalog, servers, auth0, ownerKey, deployment } = deps;
     const { schools, users, outbox } = catalog;
     const horizonSeconds = config.reconcile.horizonSeconds;
     const sweepMinutes = config.reconcile.auth0SweepMinutes;
@@ -58,7 +59,7 @@ export async function startService(
       {
         catalog,
         auth0,
-        databases: tenants.databases,
+        servers,
         logger,
         horizonSeconds,
         self: { ownerKey, inFlight },
@@ -69,22 +70,22 @@ export async function startService(
     running.add('reconcile loop', () => reconciler.stop());
     await reconciler.runNow();
 
-    const refreshTemplate = () => tenants.provisioner.refreshTemplate();
     if (config.tenants.migrateOnStart) {
-      // Failures are recorded per tenant; the server still starts and serves the others.
-      await migrateFleetAndTemplate({
+      // Failures are recorded per tenant (a server that is down fails its own tenants); the
+      // server still starts and serves signups on the others.
+      await migrateFleetAndTemplates({
         tenantVersions: catalog.tenantVersions,
-        migrator: tenants.migrator,
-        refreshTemplate,
+        servers,
         logger,
         concurrency: config.tenants.migrationConcurrency,
       });
     } else {
-      await refreshTemplate();
+      await Promise.all(servers.all().map((s) => s.provisioner.refreshTemplate()));
     }
     // After the fleet, which they would slow down; signups before the first is ready clone.
-    // Spares and warm-ups stop with the provisioner, among the dependencies.
-    tenants.provisioner.keepSpares(config.tenants.spareDatabases);
+    // Spares and warm-ups stop with their server, among the dependencies.
+    for (const server of servers.all())
+      server.provisioner.keepSpares(config.tenants.spareDatabases);
 
     const app = createApp({
       config,
@@ -92,8 +93,12 @@ export async function startService(
       signup: {
         schools,
         auth0,
-        provisioner: tenants.provisioner,
-        databases: tenants.databases,
+        servers,
+        // One server (nothing configured): no choice to make, and no query to make it.
+        place: async () =>
+          servers.all().length === 1
+            ? servers.default
+            : placeTenant(servers, await catalog.servers.list()),
         logger,
         ownerKey,
         deployment,

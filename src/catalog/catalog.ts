@@ -3,10 +3,12 @@ import { createKnex, type Knex } from '../db/knexFactory';
 import type { Logger } from '../logger';
 import { createBackgroundJobs, type BackgroundJobs } from './backgroundJobs';
 import { migrateCatalog } from './migrateCatalog';
+import { createMovesRepository, type MovesRepository } from './movesRepository';
 import { createOutboxRepository, type OutboxRepository } from './outboxRepository';
 import { acquireOwnerLock, liveOwnerKeys, type OwnerLock } from './ownerLock';
 import { whileReconciling } from './reconcileLock';
 import { createSchoolsRepository, type SchoolsRepository } from './schoolsRepository';
+import { createServersRepository, type ServersRepository } from './serversRepository';
 import { createTenantVersionsRepository, type TenantVersionsRepository } from './tenantVersions';
 import { createTombstonesRepository, type TombstonesRepository } from './tombstonesRepository';
 import { createUsersRepository, type UsersRepository } from './usersRepository';
@@ -24,6 +26,10 @@ export interface Catalog {
   users: UsersRepository;
   outbox: OutboxRepository;
   jobs: BackgroundJobs;
+  /** The tenant servers: registered names, draining, tenants per server. */
+  servers: ServersRepository;
+  /** Tenants being moved to another server. */
+  moves: MovesRepository;
   /** Runs `fn` unless another process is reconciling; false when one is. */
   whileReconciling(fn: () => Promise<void>): Promise<boolean>;
   /** Owner-lock keys whose process is alive (catalog/ownerLock.ts). */
@@ -57,6 +63,8 @@ function catalogOf(db: Knex, url: string): Catalog {
     users: createUsersRepository(db),
     outbox: createOutboxRepository(db, url),
     jobs: createBackgroundJobs(db),
+    servers: createServersRepository(db),
+    moves: createMovesRepository(db),
     whileReconciling: (fn) => whileReconciling(db, fn),
     liveOwnerKeys: () => liveOwnerKeys(db),
     acquireOwnerLock: (logger) => acquireOwnerLock(url, logger),

@@ -8,7 +8,7 @@ import { OUTBOX_CHANNEL, userNewEvent, type UserNewEvent } from '../events/userN
  * A signup's last step, in one statement: catalog.complete_signup(jsonb) (its migration,
  * 20261203000000_complete_signup_in_one_place.ts, holds the whole step). In one transaction
  * the row turns `ready` with its Auth0 user and version, the staging database takes the
- * school's name and ownership marker, the user is recorded and the `user.new` event written
+ * school's name and ownership marker (on the catalog's own server; see `rename`), the user is recorded and the `user.new` event written
  * to the outbox: the event exists if and only if the tenant does. Throws
  * DatabaseNameUnavailableError if a database took the name meanwhile, and P0002 when the row
  * is no longer `provisioning` (a reconciler rolled the signup back).
@@ -19,16 +19,21 @@ export interface SignupCompletion {
   /** Fingerprint of the tenant migrations it was made with (TenantSchema). */
   migrationSet: string;
   user: { userId: string; email: string; connection: string; schoolName: string };
-  /** From the provisioner: names already checked against the naming rule. */
-  database: { staging: string; dbName: string; marker: string };
+  /** The school's database name (checked against the naming rule). */
+  dbName: string;
+  /**
+   * For a tenant on the catalog's own server, the rename this transaction does (from the
+   * provisioner, names already checked); a tenant on another server was renamed there.
+   */
+  rename?: { staging: string; marker: string };
 }
 
 /** What catalog.complete_signup(jsonb) takes. */
 interface CompleteSignup {
   schoolId: string;
-  staging: string;
   dbName: string;
-  marker: string;
+  staging?: string;
+  marker?: string;
   migrationVersion: string;
   migrationSet: string;
   userId: string;
@@ -42,19 +47,18 @@ interface CompleteSignup {
 export async function completeSignup(
   db: Knex,
   id: string,
-  { migrationVersion, migrationSet, user, database }: SignupCompletion,
+  { migrationVersion, migrationSet, user, dbName, rename }: SignupCompletion,
 ): Promise<UserNewEvent> {
   const event = userNewEvent({
     userId: user.userId,
     email: user.email,
     schoolName: user.schoolName,
-    dbName: database.dbName,
+    dbName,
   });
   const signup: CompleteSignup = {
     schoolId: id,
-    staging: database.staging,
-    dbName: database.dbName,
-    marker: database.marker,
+    dbName,
+    ...rename,
     migrationVersion,
     migrationSet,
     userId: user.userId,

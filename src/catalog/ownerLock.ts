@@ -125,9 +125,12 @@ const HELD_OWNER_LOCKS = `FROM pg_locks l
     AND l.objsubid = 2
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
-/** SQL (for a WHERE clause on catalog.schools aliased `s`) true when the row's owner is gone. */
-export const OWNER_IS_GONE_SQL = `NOT EXISTS (
-  SELECT 1 ${HELD_OWNER_LOCKS} AND l.objid = s.owner_key)`;
+/** SQL true when the owner key in `column` (a trusted column name) has no live process. */
+export const ownerIsGone = (column: string): string => `NOT EXISTS (
+  SELECT 1 ${HELD_OWNER_LOCKS} AND l.objid = ${column})`;
+
+/** ownerIsGone for a WHERE clause on catalog.schools aliased `s`. */
+export const OWNER_IS_GONE_SQL = ownerIsGone('s.owner_key');
 
 /** Owner keys whose process is alive now (its lock is held in this catalog database). */
 export async function liveOwnerKeys(catalog: Knex): Promise<Set<number>> {

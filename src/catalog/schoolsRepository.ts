@@ -16,8 +16,9 @@ const TABLE = 'catalog.schools';
 export interface Reservation {
   school: School;
   /**
-   * A database with the school's name already exists on the server (someone else's: ours
-   * only ever get that name when their row is ready). Read in the same statement.
+   * A database with the school's name already exists on the catalog's own server (someone
+   * else's: ours only ever get that name when their row is ready). Read in the same
+   * statement; a tenant placed on another server is checked there.
    */
   databaseTaken: boolean;
 }
@@ -34,6 +35,8 @@ export interface SchoolsRepository {
     dbName: string;
     email: string;
     ownerKey: number;
+    /** The server placement chose: every later step and the reconciler look there. */
+    server: string;
   }): Promise<Reservation>;
   /**
    * The signup's last step, in one statement (completeSignup.ts). Returns the event.
@@ -65,10 +68,18 @@ export interface SchoolsRepository {
 
 export function createSchoolsRepository(db: Knex): SchoolsRepository {
   return {
-    async reserve({ id, name, dbName, email, ownerKey }) {
+    async reserve({ id, name, dbName, email, ownerKey, server }) {
       try {
         const [row]: (SchoolRow & { database_taken: boolean })[] = await db(TABLE)
-          .insert({ id, name, db_name: dbName, email, status: 'provisioning', owner_key: ownerKey })
+          .insert({
+            id,
+            name,
+            db_name: dbName,
+            email,
+            server,
+            status: 'provisioning',
+            owner_key: ownerKey,
+          })
           .returning([
             '*',
             db.raw('EXISTS (SELECT 1 FROM pg_database WHERE datname = db_name) AS database_taken'),

@@ -1,7 +1,9 @@
 import { deleteCommand } from './deleteCommand';
 import { eventsCommand } from './eventsCommand';
 import { migrateCommand, rollbackCommand } from './migrateCommands';
+import { moveCommand } from './moveCommand';
 import { reconcileCommand } from './reconcileCommand';
+import { serversCommand } from './serversCommand';
 import { statusCommand } from './statusCommand';
 import type { Command } from './command';
 
@@ -12,6 +14,8 @@ export const COMMANDS: Record<string, Command> = {
   reconcile: reconcileCommand,
   delete: deleteCommand,
   events: eventsCommand,
+  servers: serversCommand,
+  move: moveCommand,
 };
 
 export function printHelp(): void {

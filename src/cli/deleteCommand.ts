@@ -25,13 +25,9 @@ export const deleteCommand = command({
     return { dbName, force: values.force === true };
   },
   async run({ dbName, force }, deps: Dependencies & Auth0Dependencies) {
-    const { auth0, tenants } = deps;
+    const { auth0, servers } = deps;
     const { schools } = deps.catalog;
-    const result = await deleteSchool(
-      dbName,
-      { schools, auth0, databases: tenants.databases },
-      { force },
-    );
+    const result = await deleteSchool(dbName, { schools, auth0, servers }, { force });
     process.stdout.write(
       `deleted ${dbName}: database ${result.droppedDatabase ? 'dropped' : 'was already gone'}, ` +
         `${result.deletedUsers} Auth0 user(s) deleted, catalog row removed\n`,

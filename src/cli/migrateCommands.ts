@@ -1,7 +1,7 @@
 import type { Dependencies } from '../composition';
 import {
   migrateFleet,
-  migrateFleetAndTemplate,
+  migrateFleetAndTemplates,
   type FleetOptions,
   type FleetResult,
 } from '../tenants/fleet/migrateFleet';
@@ -14,7 +14,7 @@ const CONCURRENCY = { type: 'integer', min: 1, max: 100 } as const;
 
 const fleetOf = (deps: Dependencies, concurrency: number | undefined): FleetOptions => ({
   tenantVersions: deps.catalog.tenantVersions,
-  migrator: deps.tenants.migrator,
+  servers: deps.servers,
   logger: deps.logger,
   concurrency: concurrency ?? deps.config.tenants.migrationConcurrency,
 });
@@ -39,16 +39,16 @@ export const migrateCommand = command({
 
   --verify         open every tenant database to check and migrate it, instead of trusting
                    the version recorded in the catalog
-  --concurrency N  tenants migrated at once (default TENANT_MIGRATION_CONCURRENCY)
+  --concurrency N  tenants migrated at once on each server (default
+                   TENANT_MIGRATION_CONCURRENCY)
 
 Exits 1 if any tenant failed; the others are migrated regardless.`,
   parse: (args: string[]) =>
     parseCommandArgs(args, { options: { verify: { type: 'boolean' }, concurrency: CONCURRENCY } })
       .values,
   async run(options, deps: Dependencies) {
-    const result = await migrateFleetAndTemplate({
+    const result = await migrateFleetAndTemplates({
       ...fleetOf(deps, options.concurrency),
-      refreshTemplate: () => deps.tenants.provisioner.refreshTemplate(),
       verify: options.verify === true,
       onProgress: progressReporter('migrating tenants'),
     });

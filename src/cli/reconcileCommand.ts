@@ -23,7 +23,7 @@ be finished (e.g. Auth0 unreachable); run it again later.`,
     const summary = await reconcileSignups({
       catalog: deps.catalog,
       auth0: deps.auth0,
-      databases: deps.tenants.databases,
+      servers: deps.servers,
       logger: deps.logger,
       horizonSeconds: deps.config.reconcile.horizonSeconds,
       auth0Sweep: options['sweep-auth0']

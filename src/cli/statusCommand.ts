@@ -26,7 +26,7 @@ export const statusCommand = command({
   async run(values, deps: Dependencies) {
     const { schools: registry, outbox: events } = deps.catalog;
     const schools = await registry.list('name');
-    const { schema } = deps.tenants.migrator;
+    const { schema } = deps.servers.default.migrator;
     const behind = (s: School) => s.status === 'ready' && isBehind(s, schema);
     if (values.json) {
       const body = { latestVersion: schema.version, schools: schools.map(asJson) };

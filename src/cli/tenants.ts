@@ -28,24 +28,23 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }
-  let parsed: unknown;
   try {
-    parsed = command.parse(args);
+    const parsed = command.parse(args);
+    const config = loadConfig();
+    // Logs go to stderr so stdout stays the command's own output (tables, JSON).
+    const logger = createLogger(config.log.cliLevel, pino.destination(2));
+    if (command.auth0) {
+      const deps = await composeWithAuth0(config, logger);
+      return await command.run(parsed, deps).finally(() => deps.close());
+    }
+    const deps = await compose(config, logger);
+    return await command.run(parsed, deps).finally(() => deps.close());
   } catch (error) {
+    // Bad input, found while parsing or (a server name, say) once the configuration is read.
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${name}: ${error.message}\n\n${command.usage}\n`);
     return 2;
   }
-
-  const config = loadConfig();
-  // Logs go to stderr so stdout stays the command's own output (tables, JSON).
-  const logger = createLogger(config.log.cliLevel, pino.destination(2));
-  if (command.auth0) {
-    const deps = await composeWithAuth0(config, logger);
-    return command.run(parsed, deps).finally(() => deps.close());
-  }
-  const deps = await compose(config, logger);
-  return command.run(parsed, deps).finally(() => deps.close());
 }
 
 main(process.argv.slice(2)).then(

@@ -2,8 +2,10 @@ import type { Auth0Client } from '../auth0/managementClient';
 import type { Catalog } from '../catalog/catalog';
 import type { School } from '../catalog/schoolsRepository';
 import type { Logger } from '../logger';
-import type { ServerDatabases } from '../tenants/serverDatabases';
+import type { TenantServer } from '../tenants/servers/tenantServer';
+import type { TenantServers } from '../tenants/servers/tenantServers';
 import { sweepAuth0Users } from './auth0Sweep';
+import { settleMove } from './moveSchool';
 import { removeSchool } from './removeSchool';
 import { checkTombstones } from './tombstoneChecks';
 
@@ -19,12 +21,12 @@ import { checkTombstones } from './tombstoneChecks';
 export interface ReconcileDeps {
   catalog: Catalog;
   auth0: Auth0Client;
-  databases: ServerDatabases;
+  servers: TenantServers;
   logger: Logger;
   /** How long a rolled-back signup's tombstone is watched (RECONCILE_HORIZON_SECONDS). */
   horizonSeconds: number;
   /** The calling process's own signups: its owner key and the ids it has in flight. */
-  self?: { ownerKey: number; inFlight: ReadonlySet<string> };
+  self?: { ownerKey: number; inFlight: ReadonlySet<string>; moving?: ReadonlySet<string> };
   /**
    * The Auth0 sweep (auth0Sweep.ts), run by whichever server's reconcile finds it due:
    * `everySeconds` apart across all servers; `now` runs it regardless (the CLI).
@@ -36,6 +38,10 @@ export interface ReconcileSummary {
   /** False when another process was already reconciling (nothing was done here). */
   ran: boolean;
   rolledBack: string[];
+  /** Moves of dead processes, brought to an end: undone, or finished if they had switched. */
+  movesSettled: string[];
+  /** Servers whose debris could not be looked at this time (unreachable). */
+  serversSkipped: string[];
   failed: { dbName: string; error: string }[];
   orphanDatabasesDropped: string[];
   /** Signups whose Auth0 user landed after they were rolled back, and was deleted. */
@@ -48,12 +54,15 @@ export async function reconcileSignups(deps: ReconcileDeps): Promise<ReconcileSu
   const summary: ReconcileSummary = {
     ran: false,
     rolledBack: [],
+    movesSettled: [],
+    serversSkipped: [],
     failed: [],
     orphanDatabasesDropped: [],
     lateUsersDeleted: [],
   };
   summary.ran = await deps.catalog.whileReconciling(async () => {
     await rollBackAbandoned(deps, summary);
+    await settleAbandonedMoves(deps, summary);
     await dropOrphanDatabases(deps, summary);
     const checks = await checkTombstones({
       tombstones: deps.catalog.tombstones,
@@ -65,6 +74,7 @@ export async function reconcileSignups(deps: ReconcileDeps): Promise<ReconcileSu
   });
   const changed =
     summary.rolledBack.length +
+    summary.movesSettled.length +
     summary.failed.length +
     summary.orphanDatabasesDropped.length +
     summary.lateUsersDeleted.length +
@@ -113,11 +123,31 @@ async function rollBackAbandoned(deps: ReconcileDeps, summary: ReconcileSummary)
   }
 }
 
+async function settleAbandonedMoves(deps: ReconcileDeps, summary: ReconcileSummary) {
+  const self = deps.self && {
+    ownerKey: deps.self.ownerKey,
+    running: [...(deps.self.moving ?? [])],
+  };
+  for (const move of await deps.catalog.moves.abandoned(self)) {
+    try {
+      await settleMove(move, deps.servers, deps.catalog);
+      summary.movesSettled.push(move.dbName);
+      deps.logger.warn(
+        { dbName: move.dbName, from: move.fromServer, to: move.toServer, state: move.state },
+        move.state === 'switched' ? 'finished an interrupted move' : 'undid an interrupted move',
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      summary.failed.push({ dbName: move.dbName, error: `move: ${message}` });
+    }
+  }
+}
+
 async function rollBack(school: School, deps: ReconcileDeps) {
   const { schools } = deps.catalog;
   const { deletedUsers } = await removeSchool(
     school,
-    { schools, auth0: deps.auth0, databases: deps.databases },
+    { schools, auth0: deps.auth0, servers: deps.servers },
     { foreignDatabase: 'skip', tombstoneSeconds: deps.horizonSeconds },
   );
   deps.logger.warn(
@@ -127,16 +157,35 @@ async function rollBack(school: School, deps: ReconcileDeps) {
 }
 
 /**
- * Databases this deployment made (a staging name or a marker carrying its tag) that no
- * catalog row points at any more: debris. Other deployments' databases sharing the server,
+ * Databases this deployment made (a staging name or a marker carrying its tag), on any of
+ * its servers, that no catalog row points at any more: debris. Other deployments' databases sharing the server,
  * and databases that are nobody's, are never touched.
  */
 async function dropOrphanDatabases(deps: ReconcileDeps, summary: ReconcileSummary): Promise<void> {
-  const { databases } = deps;
-  const { schools } = deps.catalog;
-  const ours = await databases.ownDatabases();
-  const known = await schools.ids();
-  for (const { dbName, signupId, staging } of ours) {
+  const known = await deps.catalog.schools.ids();
+  for (const server of deps.servers.all()) {
+    // A server that is down keeps its debris until it is back; the others are swept.
+    if (!(await server.reachable())) {
+      summary.serversSkipped.push(server.name);
+      continue;
+    }
+    try {
+      await dropOrphansOn(server, known, deps, summary);
+    } catch (error) {
+      summary.serversSkipped.push(server.name);
+      deps.logger.warn({ server: server.name, err: error }, 'sweeping a server failed');
+    }
+  }
+}
+
+async function dropOrphansOn(
+  server: TenantServer,
+  known: ReadonlySet<string>,
+  deps: ReconcileDeps,
+  summary: ReconcileSummary,
+): Promise<void> {
+  const { databases } = server;
+  for (const { dbName, signupId, staging } of await databases.ownDatabases()) {
     if (known.has(signupId)) continue;
     await (staging ? databases.dropStaging(signupId) : databases.dropIfOwned(dbName, signupId));
     summary.orphanDatabasesDropped.push(dbName);

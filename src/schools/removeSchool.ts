@@ -1,7 +1,7 @@
 import type { Auth0Client } from '../auth0/managementClient';
 import type { School, SchoolsRepository } from '../catalog/schoolsRepository';
 import { NotFoundError } from '../errors';
-import type { ServerDatabases } from '../tenants/serverDatabases';
+import type { TenantServers } from '../tenants/servers/tenantServers';
 
 /**
  * Removing a school and everything it has, the one way both doors do it: an operator's
@@ -9,7 +9,8 @@ import type { ServerDatabases } from '../tenants/serverDatabases';
  *
  * 1. Its Auth0 users: by id, or by email + app_metadata.signup_id (a create whose answer was
  *    lost left no id in the row).
- * 2. Its staging database, and its tenant database if that carries this school's marker.
+ * 2. Its staging database, and its tenant database if that carries this school's marker,
+ *    on the server the catalog says it lives on.
  * 3. Its catalog row, last, so an interrupted removal can simply be run again. A rolled-back
  *    signup leaves a tombstone instead (its create may still land in Auth0).
  */
@@ -17,7 +18,7 @@ import type { ServerDatabases } from '../tenants/serverDatabases';
 export interface RemoveSchoolDeps {
   schools: SchoolsRepository;
   auth0: Auth0Client;
-  databases: ServerDatabases;
+  servers: TenantServers;
 }
 
 export interface RemoveSchoolOptions {
@@ -43,7 +44,9 @@ export async function removeSchool(
   deps: RemoveSchoolDeps,
   options: RemoveSchoolOptions,
 ): Promise<RemovedSchool> {
-  const { schools, auth0, databases } = deps;
+  const { schools, auth0 } = deps;
+  // Where the school lives (the catalog says; an unconfigured server fails here, by name).
+  const { databases } = deps.servers.get(school.server);
   const owner = (await databases.exists(school.dbName))
     ? await databases.ownerOf(school.dbName)
     : null;

@@ -5,8 +5,8 @@ import { DatabaseNameUnavailableError, ValidationError } from '../errors';
 import { DEFAULT_LOCALE, type Locale } from '../i18n/locale';
 import type { Logger } from '../logger';
 import { toDbName } from '../tenants/dbName';
-import type { TenantProvisioner } from '../tenants/provisioning/provisioner';
-import type { ServerDatabases } from '../tenants/serverDatabases';
+import type { TenantServer } from '../tenants/servers/tenantServer';
+import type { TenantServers } from '../tenants/servers/tenantServers';
 import { UndoStack } from '../undoStack';
 import { createPreSignupRules, type PreSignupRules } from './preSignupRules/runRules';
 import { clientError, describe } from './signupFailure';
@@ -15,8 +15,9 @@ import type { SignupRequest } from './signupRequest';
 export interface SignupDeps {
   schools: SchoolsRepository;
   auth0: Auth0Client;
-  provisioner: TenantProvisioner;
-  databases: ServerDatabases;
+  servers: TenantServers;
+  /** Chooses the server a new tenant goes to (placement.ts). */
+  place: () => Promise<TenantServer>;
   logger: Logger;
   /** This process's owner-lock key: lets the reconciler tell in-flight signups from abandoned ones. */
   ownerKey: number;
@@ -101,15 +102,19 @@ async function runSaga(
   deps: SignupDeps,
   logger: Logger,
 ): Promise<SignupResult> {
-  const { schools, auth0, provisioner, databases, ownerKey } = deps;
-  // 1. Claim the name and email before any external call: the catalog's unique indexes pick
-  //    one winner per race (409 school_taken / email_taken for the others).
+  const { schools, auth0, ownerKey } = deps;
+  // 1. Choose the tenant's server (503 when none can take it), then claim the name and email
+  //    there before any external call: the catalog's unique indexes pick one winner per race
+  //    (409 school_taken / email_taken for the others).
+  const server = await deps.place();
+  const { provisioner, databases } = server;
   const { school, databaseTaken } = await schools.reserve({
     id,
     name: input.schoolName,
     dbName: input.dbName,
     email: input.email,
     ownerKey,
+    server: server.name,
   });
   // Set when an attempt's outcome is unknown (a timeout, a cut connection, a 5xx): Auth0 may
   // still store that user after we give up, so the released name leaves a tombstone.
@@ -127,7 +132,8 @@ async function runSaga(
 
   try {
     // 2. A database someone else made under this name is never adopted; fail before Auth0.
-    if (databaseTaken) throw new DatabaseNameUnavailableError();
+    const taken = server.local ? databaseTaken : await databases.exists(school.dbName);
+    if (taken) throw new DatabaseNameUnavailableError();
 
     // 3. At the same time: the Auth0 user, pointing at the school's database (its
     //    app_metadata.signup_id lets a retry after a lost response, and the reconciler,
@@ -165,6 +171,10 @@ async function runSaga(
     undo.add('drop tenant database', async () => {
       await databases.dropIfOwned(school.dbName, school.id);
     });
+    const rename = provisioner.finalRename(school.id, school.dbName);
+    // Another server's rename cannot join the catalog's transaction: it goes first, and its
+    // marker (this signup's) lets the undo above, or the reconciler, recognise it.
+    if (!server.local) await databases.promote(rename);
     await schools.completeSignup(school.id, {
       migrationVersion: prepared.value.version,
       migrationSet: provisioner.schema.set,
@@ -174,7 +184,8 @@ async function runSaga(
         connection: deps.connection ?? 'Username-Password-Authentication',
         schoolName: school.name,
       },
-      database: provisioner.finalRename(school.id, school.dbName),
+      dbName: school.dbName,
+      rename: server.local ? rename : undefined,
     });
     if (!prepared.value.warm) provisioner.warmLater(school.dbName);
     logger.info({ userId: user.user_id }, 'school signed up');
@@ -196,7 +207,7 @@ async function runSaga(
 }
 
 function databaseNameFor(schoolName: string, deps: SignupDeps): string {
-  const name = toDbName(schoolName, deps.databases.reservedNames);
+  const name = toDbName(schoolName, deps.servers.reservedNames);
   if (name.ok) return name.dbName;
   throw new ValidationError({
     schoolName: [

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { withDatabase } from '../db/databaseUrl';
-import type { Knex } from '../db/knexFactory';
+import { pgErrorCode, type Knex } from '../db/knexFactory';
 import { assertTenantDbName, STAGING_PREFIX } from './dbName';
 import { signupOfMarker, type Ownership } from './ownership';
 
@@ -162,6 +162,17 @@ export interface ServerDatabases {
    * to drop: an unmarked tenant under an operator's --force, a dead server's spare.
    */
   drop(dbName: string): Promise<void>;
+  /**
+   * Renames a staging database to its school's name and gives it its ownership marker, in
+   * one transaction: what the catalog's final statement does for a tenant on the catalog's
+   * own server, done beforehand on any other. 42P04 when a database has that name.
+   */
+  promote(rename: { staging: string; dbName: string; marker: string }): Promise<void>;
+  /**
+   * Makes a database read-only for new sessions and ends the sessions it has (on), or
+   * writable again (off): a tenant being copied elsewhere must not change meanwhile.
+   */
+  setReadOnly(dbName: string, on: boolean): Promise<void>;
   /** This deployment's staging and marked databases, with their signups. */
   ownDatabases(): Promise<{ dbName: string; signupId: string; staging: boolean }[]>;
   /** This deployment's spare databases, with the owner key of the server that made each. */
@@ -186,6 +197,37 @@ export function createServerDatabases(
     },
     dropStaging: (signupId) => drop(ownership.stagingName(signupId)),
     drop,
+    async promote({ staging, dbName, marker }) {
+      assertTenantDbName(staging, reservedNames, { allowStaging: true });
+      assertTenantDbName(dbName, reservedNames);
+      if (signupOfMarker(marker) === undefined) throw new Error('not an ownership marker');
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // COMMENT takes no bind parameters: the marker was just checked to be one of ours.
+          await admin.transaction(async (trx) => {
+            await trx.raw('ALTER DATABASE ?? RENAME TO ??', [staging, dbName]);
+            await trx.raw(`COMMENT ON DATABASE ?? IS '${marker}'`, [dbName]);
+          });
+          return;
+        } catch (error) {
+          // 55006: a session is still leaving the staging database (see completeSignup).
+          if (pgErrorCode(error) !== '55006' || attempt >= 20) throw error;
+          await sleep(25 * attempt);
+        }
+      }
+    },
+    async setReadOnly(dbName, on) {
+      assertTenantDbName(dbName, reservedNames);
+      if (!on) {
+        await admin.raw('ALTER DATABASE ?? RESET default_transaction_read_only', [dbName]);
+        return;
+      }
+      await admin.raw('ALTER DATABASE ?? SET default_transaction_read_only = on', [dbName]);
+      await admin.raw(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()',
+        [dbName],
+      );
+    },
     ownDatabases: () => ownDatabases(admin, ownership),
     ownSpares: () => ownSpares(admin, ownership),
   };

@@ -39,7 +39,7 @@ const sweepNow = () =>
   reconcileSignups({
     catalog: svc.catalog,
     auth0: svc.auth0,
-    databases: svc.tenants.databases,
+    servers: svc.servers,
     logger: svc.logger,
     horizonSeconds: svc.config.reconcile.horizonSeconds,
     auth0Sweep: { deployment: svc.deployment, everySeconds: 0, now: true },

@@ -46,11 +46,11 @@ function signup() {
   return s;
 }
 
-const sparesIdle = async (s: TestService = svc) => s.tenants.provisioner.spares?.idle();
-const spareStats = (s: TestService = svc) => s.tenants.provisioner.spares?.stats();
+const sparesIdle = async (s: TestService = svc) => s.servers.default.provisioner.spares?.idle();
+const spareStats = (s: TestService = svc) => s.servers.default.provisioner.spares?.stats();
 
 const spareNames = async (s: TestService = svc) =>
-  (await s.tenants.databases.ownSpares()).map((spare) => spare.dbName);
+  (await s.servers.default.databases.ownSpares()).map((spare) => spare.dbName);
 
 const consistent = () =>
   expectConsistent({
@@ -63,7 +63,7 @@ const consistent = () =>
 
 test('the server keeps two spares ready, named after its deployment and its owner lock', async () => {
   await sparesIdle();
-  const spares = await svc.tenants.databases.ownSpares();
+  const spares = await svc.servers.default.databases.ownSpares();
   expect(spares).toHaveLength(2);
   for (const spare of spares) expect(spare.ownerKey).toBe(svc.ownerKey);
   expect(spareStats()).toMatchObject({ ready: 2, served: 0 });
@@ -136,7 +136,7 @@ test('the reconciler drops spares of servers that are gone, never those of a liv
       svc.catalogDb,
       svc.config.tenants.templateDb,
       dead,
-      svc.tenants.migrator.schema,
+      svc.servers.default.migrator.schema,
     ),
   ).toBe(true);
 

@@ -76,3 +76,50 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('DATABASE_SERVERS', () => {
+  test('unset, there is no server besides default', () => {
+    expect(loadConfig({}).database.servers).toEqual([]);
+  });
+
+  test('a JSON object of name to URL, or to { url, maxTenants }', () => {
+    const config = loadConfig({
+      DATABASE_SERVERS: JSON.stringify({
+        'eu-2': 'postgres://signup:pw@pg-eu-2:5432/postgres',
+        us_1: { url: 'postgresql://pg-us:5433/admin', maxTenants: 500 },
+      }),
+    });
+    expect(config.database.servers).toEqual([
+      { name: 'eu-2', url: 'postgres://signup:pw@pg-eu-2:5432/postgres' },
+      { name: 'us_1', url: 'postgresql://pg-us:5433/admin', maxTenants: 500 },
+    ]);
+  });
+
+  test.each([
+    ['not JSON', '{"eu-2": postgres://x', /DATABASE_SERVERS: is not valid JSON/],
+    ['an array', '["postgres://h/db"]', /must be a JSON object/],
+    ['a bad name', '{"EU 2":"postgres://h/db"}', /EU 2 is not a server name/],
+    ['an entry for default', '{"default":"postgres://h/db"}', /default is DATABASE_URL's server/],
+    ['a non-postgres URL', '{"eu":"mysql://h/db"}', /eu is not a postgres:\/\/ URL/],
+    ['a URL naming no database', '{"eu":"postgres://h:5432"}', /eu is not a postgres:\/\/ URL/],
+    ['a bad maxTenants', '{"eu":{"url":"postgres://h/db","maxTenants":0}}', /eu must be a URL or/],
+  ])('refuses %s, naming the variable', (_, value, message) => {
+    expect(() => loadConfig({ DATABASE_SERVERS: value })).toThrow(message);
+  });
+
+  test('a refused value never echoes a password', () => {
+    const secret = 'hunter2-secret';
+    for (const value of [
+      `{"eu": "mysql://u:${secret}@h/db"}`,
+      `{"eu": postgres://u:${secret}@h/db}`,
+      `{"default": "postgres://u:${secret}@h/db"}`,
+    ]) {
+      expect(() => loadConfig({ DATABASE_SERVERS: value })).toThrow(ConfigError);
+      try {
+        loadConfig({ DATABASE_SERVERS: value });
+      } catch (error) {
+        expect((error as Error).message).not.toContain(secret);
+      }
+    }
+  });
+});

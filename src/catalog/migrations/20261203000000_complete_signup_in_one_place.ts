@@ -4,11 +4,12 @@ import type { Knex } from 'knex';
  * `catalog.complete_signup(signup jsonb)`: the last step of a signup, readable in one place.
  * One statement, so one transaction and one round trip: the row turns `ready` (only if still
  * `provisioning`: the reconciler may have rolled the signup back), the staging database takes
- * the school's name and its ownership marker, the user is recorded in catalog.users and the
+ * the school's name and its ownership marker (a tenant on the catalog's own server; one on
+ * another server was renamed there first), the user is recorded in catalog.users and the
  * `user.new` event written to catalog.outbox. All of it happens or none does; and once the
  * statement reached PostgreSQL, it completes even if the service dies waiting for the answer.
  *
- * It takes one JSON object (CompleteSignup in src/catalog/schoolsRepository.ts) instead of
+ * It takes one JSON object (CompleteSignup in src/catalog/completeSignup.ts) instead of
  * fourteen positional parameters. Names arrive as text and are quoted with format('%I'), the
  * marker with '%L'; the caller has already checked them against the naming rule.
  *
@@ -33,8 +34,12 @@ export async function up(knex: Knex): Promise<void> {
         RAISE EXCEPTION 'school % is no longer provisioning', school_id
           USING ERRCODE = 'no_data_found';
       END IF;
-      EXECUTE format('ALTER DATABASE %I RENAME TO %I', signup->>'staging', signup->>'dbName');
-      EXECUTE format('COMMENT ON DATABASE %I IS %L', signup->>'dbName', signup->>'marker');
+      -- A tenant on another server was renamed there before (a catalog transaction cannot
+      -- reach another server); one on this server is renamed here, with everything else.
+      IF signup->>'staging' IS NOT NULL THEN
+        EXECUTE format('ALTER DATABASE %I RENAME TO %I', signup->>'staging', signup->>'dbName');
+        EXECUTE format('COMMENT ON DATABASE %I IS %L', signup->>'dbName', signup->>'marker');
+      END IF;
       INSERT INTO catalog.users (user_id, email, connection, strategy, school_id)
       VALUES (signup->>'userId', signup->>'email', signup->>'connection', 'auth0', school_id)
       ON CONFLICT (user_id) DO UPDATE
