@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Auth0Client } from '../auth0/managementClient';
 import type { SchoolsRepository } from '../catalog/schoolsRepository';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { DatabaseNameUnavailableError, ValidationError } from '../errors';
 import { DEFAULT_LOCALE, type Locale } from '../i18n/locale';
 import type { Logger } from '../logger';
@@ -195,6 +196,8 @@ async function runSaga(
       school: { name: school.name, dbName: school.dbName },
     };
   } catch (error) {
+    // Its server may have gone away: the next signup is placed on a fresh answer.
+    if (isDatabaseUnavailable(error)) server.recheck();
     const clean = await undo.run();
     if (!clean) {
       // Left for the reconciler, which retries failed rows (and, if even this write fails,

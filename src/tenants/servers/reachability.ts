@@ -11,6 +11,8 @@ export interface Reachability {
   reachable(): Promise<boolean>;
   /** Why the last check failed, if it did (for the `servers` command and the fleet). */
   lastError(): string | undefined;
+  /** Forgets the cached answer: the next caller asks the server again. */
+  forget(): void;
 }
 
 export function createReachability(
@@ -18,7 +20,7 @@ export function createReachability(
   options: { timeoutMs?: number; cacheMs?: number } = {},
 ): Reachability {
   const timeoutMs = options.timeoutMs ?? 2000;
-  const cacheMs = options.cacheMs ?? 5000;
+  const cacheMs = options.cacheMs ?? 2000;
   let checked: { at: number; ok: Promise<boolean> } | undefined;
   let error: string | undefined;
 
@@ -53,5 +55,8 @@ export function createReachability(
       return checked.ok;
     },
     lastError: () => error,
+    forget() {
+      checked = undefined;
+    },
   };
 }

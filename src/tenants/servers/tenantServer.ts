@@ -30,6 +30,8 @@ export interface TenantServer {
   reachable(): Promise<boolean>;
   /** Why it did not answer, when it did not. */
   unreachableBecause(): string | undefined;
+  /** A request just found it away: ask again before placing the next tenant there. */
+  recheck(): void;
   /**
    * One synchronous commit on this server. Tenant migrations commit asynchronously; WAL is
    * flushed in order, so after this they are on its disk and their versions may be recorded.
@@ -82,6 +84,7 @@ export function createTenantServer(opts: TenantServerOptions): TenantServer {
     urlOf: (dbName) => withDatabase(adminUrl, dbName),
     reachable: () => health.reachable(),
     unreachableBecause: () => health.lastError(),
+    recheck: () => health.forget(),
     async flushWal() {
       await admin.transaction(async (trx) => {
         await trx.raw('SET LOCAL synchronous_commit = on');
