@@ -52,7 +52,12 @@ async function cloneOnce(env: BenchEnvironment, i: number): Promise<number> {
   const { templateDb } = service.config.tenants;
   const name = `bench_clone_${env.runId}_${i}`;
   const started = nowMs();
-  const cloned = await cloneTemplate(admin, templateDb, name, service.servers.default.migrator.schema);
+  const cloned = await cloneTemplate(
+    admin,
+    templateDb,
+    name,
+    service.servers.default.migrator.schema,
+  );
   const ms = nowMs() - started;
   if (!cloned) throw new Error('the tenant template is not at the latest version');
   await admin.raw('DROP DATABASE ??', [name]);
