@@ -45,7 +45,7 @@ export interface BenchEnvironment {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -56,7 +56,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function copyMigrations(into: string): Promise<string> {
+export async function copyMigrations(into: string): Promise<string> {
   const dir = path.join(into, 'tenant-migrations');
   await mkdir(dir);
   for (const file of await readdir(DEFAULT_TENANT_MIGRATIONS_DIR)) {

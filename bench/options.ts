@@ -35,11 +35,14 @@ export interface BenchOptions {
   fleetConcurrency: number | undefined;
   /** Another PostgreSQL server instead of the embedded one (its databases are cleaned up). */
   databaseUrl: string | undefined;
+  /** With 2 or more: the multi-server run instead (servers.ts). */
+  servers: number | undefined;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--tenants N] [--fleet-concurrency N]
+const USAGE = `Usage: npm run bench -- [--quick] [--tenants N] [--fleet-concurrency N] [--servers N]
 
   --quick                 smoke run: 100 tenants and fewer samples
+  --servers N             tenants on N embedded servers instead: signups, fleet, moves (N ≥ 2)
   --tenants N             tenants for the migrate-all measurement (default 1000, or BENCH_TENANTS)
   --fleet-concurrency N   migrateFleet concurrency (default TENANT_MIGRATION_CONCURRENCY's default)
 
@@ -60,6 +63,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       quick: { type: 'boolean' },
       tenants: { type: 'string' },
       'fleet-concurrency': { type: 'string' },
+      servers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -87,5 +91,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     migrationRounds: quick ? 1 : 3,
     fleetConcurrency: positive('--fleet-concurrency', values['fleet-concurrency']),
     databaseUrl: env.BENCH_DATABASE_URL?.trim() || undefined,
+    servers: positive('--servers', values.servers),
   };
 }

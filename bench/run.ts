@@ -1,5 +1,6 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { startEnvironment, type BenchEnvironment } from './environment';
+import { runServersBench } from './servers';
 import { measureFleet } from './measureFleet';
 import { measureSignups } from './measureSignups';
 import { parseOptions, type BenchOptions } from './options';
@@ -51,6 +52,16 @@ async function measure(
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env);
   if (options === 'help') return;
+  if (options.servers !== undefined && options.servers >= 2) {
+    return runServersBench({
+      servers: options.servers,
+      signups: options.quick ? 60 : 200,
+      clients: options.concurrentClients,
+      concurrency: options.fleetConcurrency ?? 8,
+      moves: options.quick ? 2 : 4,
+      moveStudents: 10_000,
+    });
+  }
   const started = nowMs();
   say(
     `starting ${options.databaseUrl ? 'against BENCH_DATABASE_URL' : 'an embedded PostgreSQL'}, the Auth0 emulator and the service`,

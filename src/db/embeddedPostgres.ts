@@ -181,7 +181,10 @@ async function stopPostmaster(dataDir: string): Promise<void> {
  */
 function releaseExitHooks(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const hook = require('async-exit-hook') as { unhookEvent?: (event: string) => void };
-  for (const event of ['exit', 'beforeExit', 'message', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'])
-    hook.unhookEvent?.(event);
+  const hook = require('async-exit-hook') as {
+    unhookEvent?: (event: string) => void;
+    hookedEvents?: () => string[];
+  };
+  // Only what is hooked now: unhooking twice (a second cluster in this process) throws.
+  for (const event of hook.hookedEvents?.() ?? []) hook.unhookEvent?.(event);
 }
