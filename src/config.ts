@@ -175,6 +175,14 @@ const EnvSchema = z.object({
   OUTBOX_RETRY_BASE_MS: positiveInt(1000),
   OUTBOX_RETRY_MAX_MS: positiveInt(60000),
   API_AUDIENCE: z.string().trim().min(1).default('urn:tenant-signup:api'),
+  // A namespaced claim (Auth0 drops non-namespaced custom claims from access tokens).
+  TENANT_CLAIM: z.url({ protocol: /^https?$/ }).default('https://tenant-signup/db_name'),
+  // Well under PostgreSQL's default max_connections (100), which the catalog, the admin
+  // pools, migrations and other deployments share.
+  TENANT_POOL_MAX_CONNECTIONS: positiveInt(40),
+  TENANT_POOL_MAX_PER_TENANT: positiveInt(5),
+  TENANT_POOL_IDLE_SECONDS: positiveInt(30),
+  TENANT_POOL_ACQUIRE_TIMEOUT_MS: positiveInt(2000),
 });
 
 type ParsedEnv = z.output<typeof EnvSchema>;
@@ -183,6 +191,9 @@ type ParsedEnv = z.output<typeof EnvSchema>;
 function checkTogether(e: ParsedEnv, ctx: z.RefinementCtx): void {
   const problem = (path: string, message: string) =>
     ctx.addIssue({ code: 'custom', path: [path], message });
+  if (e.TENANT_POOL_MAX_PER_TENANT > e.TENANT_POOL_MAX_CONNECTIONS) {
+    problem('TENANT_POOL_MAX_PER_TENANT', 'must not exceed TENANT_POOL_MAX_CONNECTIONS');
+  }
   if (e.AUTH0_DOMAIN) {
     const missing = (['AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET'] as const).filter((k) => !e[k]);
     if (missing.length > 0) problem(missing.join(', '), 'required with AUTH0_DOMAIN');
@@ -280,8 +291,21 @@ const ConfigSchema = EnvSchema.superRefine(checkTogether).transform((e) => ({
     retryBaseMs: e.OUTBOX_RETRY_BASE_MS,
     retryMaxMs: e.OUTBOX_RETRY_MAX_MS,
   },
-  /** Audience of this service's own API (access tokens for POST /users/sync). */
-  api: { audience: e.API_AUDIENCE },
+  api: {
+    /** Audience of this service's own API (POST /users/sync and the school's /api). */
+    audience: e.API_AUDIENCE,
+    /** The access-token claim naming the school's database (post-login Action). */
+    tenantClaim: e.TENANT_CLAIM,
+  },
+  /** Connections to tenant databases for the school's API (tenants/pools). */
+  tenantPools: {
+    /** Open tenant connections at most, on each server. */
+    maxConnectionsPerServer: e.TENANT_POOL_MAX_CONNECTIONS,
+    maxPerTenant: e.TENANT_POOL_MAX_PER_TENANT,
+    idleTimeoutMs: e.TENANT_POOL_IDLE_SECONDS * 1000,
+    /** How long a request waits for a connection under the cap before a 503. */
+    acquireTimeoutMs: e.TENANT_POOL_ACQUIRE_TIMEOUT_MS,
+  },
 }));
 
 type DeepReadonly<T> = T extends (infer U)[]

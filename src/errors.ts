@@ -115,6 +115,36 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
+/**
+ * Every connection the school's API may open on the tenant's server is busy (the hard cap,
+ * TENANT_POOL_MAX_CONNECTIONS) and none came free in time. Nothing was done.
+ */
+export class TenantConnectionsBusyError extends AppError {
+  readonly status = 503;
+  readonly code = 'tenant_connections_busy';
+
+  constructor(readonly retryAfterSeconds = 1) {
+    super('The service is busy. Nothing was changed; please try again shortly.');
+  }
+
+  override headers(): Record<string, string> {
+    return retryAfter(this.retryAfterSeconds);
+  }
+}
+
+/**
+ * The access token names no school this service serves: no tenant claim, a name that is not a
+ * database name, or a school that is unknown, not ready, or deleted. No database was touched.
+ */
+export class TenantUnknownError extends AppError {
+  readonly status = 403;
+  readonly code = 'tenant_unknown';
+
+  constructor() {
+    super('The access token does not name a school served here.');
+  }
+}
+
 /** Auth0 answered something we cannot map to a user-facing error (a bug or a misconfiguration). */
 export class Auth0RequestError extends AppError {
   readonly status = 502;
