@@ -1,8 +1,15 @@
 /* global fetch, AbortSignal, exports, console -- the Auth0 Actions runtime (Node 18+) */
 /* eslint-disable no-console -- Auth0 Actions log through console.log (Action logs / Real-time Logs). */
 /**
- * Auth0 Action — Login / Post Login. Tells the tenant-signup service about a user on their
- * first login (POST /users/sync), so social users are in catalog.users too.
+ * Auth0 Action — Login / Post Login. Two jobs:
+ *
+ * 1. On EVERY login, puts the user's school in their access token: the custom claim
+ *    TENANT_CLAIM (default https://tenant-signup/db_name) = app_metadata.db_name, which the
+ *    service set at signup. The school's API (/api/students, ...) takes the tenant from it.
+ *    Users without a school (social users not yet signed up) get no claim. Auth0 only adds
+ *    custom claims to tokens for a custom API (audience = the service's API_AUDIENCE).
+ * 2. On the FIRST login only, tells the tenant-signup service about the user
+ *    (POST /users/sync), so social users are in catalog.users too.
  *
  * Paste into Auth0 Dashboard → Actions → Library → Build Custom (trigger: Login / Post Login),
  * then add these secrets (Action → Secrets):
@@ -11,11 +18,22 @@
  *   AUTH0_DOMAIN     your tenant domain, e.g. your-tenant.eu.auth0.com
  *   CLIENT_ID        a Machine-to-Machine application authorised for API_AUDIENCE with the
  *   CLIENT_SECRET    sync:users scope
- * Requires Node 18+ (global fetch). Fails open: a problem is logged, the login goes on.
+ *   TENANT_CLAIM     optional: the service's TENANT_CLAIM, if not the default above
+ * Requires Node 18+ (global fetch). The sync fails open: a problem is logged, the login goes on.
+ * The local Auth0 emulator adds the same claim itself (its userClaims option), offline.
  */
 
 const TOKEN_CACHE_KEY = 'tenant-signup-sync-token';
 const SYNCED_FLAG = 'tenant_signup_synced';
+const DEFAULT_TENANT_CLAIM = 'https://tenant-signup/db_name';
+
+/** Every login: the school's API must find the tenant in every token, not only the first. */
+function addTenantClaim(event, api) {
+  const dbName = event.user.app_metadata && event.user.app_metadata.db_name;
+  if (typeof dbName !== 'string' || dbName === '') return;
+  const claim = (event.secrets && event.secrets.TENANT_CLAIM) || DEFAULT_TENANT_CLAIM;
+  api.accessToken.setCustomClaim(claim, dbName);
+}
 
 async function accessToken(event, api) {
   const cached = api.cache.get(TOKEN_CACHE_KEY);
@@ -43,6 +61,7 @@ async function accessToken(event, api) {
  * @param {PostLoginAPI} api - Interface whose methods can be used to change the behavior of the login.
  */
 exports.onExecutePostLogin = async (event, api) => {
+  addTenantClaim(event, api);
   const firstLogin = event.stats && event.stats.logins_count === 1;
   const alreadySynced = event.user.app_metadata && event.user.app_metadata[SYNCED_FLAG] === true;
   if (!firstLogin || alreadySynced) return;

@@ -58,6 +58,11 @@ export function emulatorOptions(config: Config) {
     connections: [config.auth0.connection],
     // This service's own API, so the post-login Action's loop runs offline too.
     apis: [{ audience: config.api.audience, scopes: ['sync:users'] }],
+    // People log in offline too (password grants): their tokens are for this API, checked
+    // against this connection, and carry the school as the post-login Action would add it.
+    defaultAudience: config.api.audience,
+    defaultDirectory: config.auth0.connection,
+    userClaims: { [config.api.tenantClaim]: 'db_name' },
   };
 }
 

@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '@tenant-signup/auth0-emulator';
+import {
+  EMULATOR_CLIENT_ID,
+  EMULATOR_CLIENT_SECRET,
+  EMULATOR_PUBLIC_CLIENT_ID,
+} from '@tenant-signup/auth0-emulator';
 import { ROOT_DIR } from '../../src/db/migrationSettings';
 import { freePort } from '../helpers/serverProcess';
 import { tempDir } from '../helpers/tempDir';
@@ -39,7 +43,7 @@ function startEmulatorMain(env: Record<string, string>) {
   return { child, output, exited };
 }
 
-test("uses the service's AUTH0_EMULATOR_PORT, AUTH0_EMULATOR_STATE_FILE, AUTH0_CONNECTION and API_AUDIENCE, and stops on SIGTERM with exit 0", async () => {
+test("uses the service's AUTH0_EMULATOR_PORT, AUTH0_EMULATOR_STATE_FILE, AUTH0_CONNECTION, API_AUDIENCE and TENANT_CLAIM, and stops on SIGTERM with exit 0", async () => {
   const stateFile = path.join(await tempDir('emulator-main-'), 'auth0.json');
   const port = await freePort();
   const em = startEmulatorMain({
@@ -49,6 +53,7 @@ test("uses the service's AUTH0_EMULATOR_PORT, AUTH0_EMULATOR_STATE_FILE, AUTH0_C
     AUTH0_EMULATOR_STATE_FILE: stateFile,
     AUTH0_CONNECTION: 'Teachers',
     API_AUDIENCE: 'urn:example:api',
+    TENANT_CLAIM: 'https://example.org/school',
   });
   const url = await waitUntil('the emulator to print its URL', () => {
     if (em.child.exitCode !== null) throw new Error(`exited early:\n${em.output.stderr}`);
@@ -88,9 +93,34 @@ test("uses the service's AUTH0_EMULATOR_PORT, AUTH0_EMULATOR_STATE_FILE, AUTH0_C
       email: 'head@example.com',
       password: 'Correct-Horse-9',
       connection: 'Teachers',
+      app_metadata: { db_name: 'school_oak' },
     }),
   });
   expect(created.status).toBe(201);
+  // A person's token, as `curl` or Swagger UI gets it: the public client, and the tenant's
+  // default directory (AUTH0_CONNECTION) and audience (API_AUDIENCE).
+  const login = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: EMULATOR_PUBLIC_CLIENT_ID,
+      username: 'head@example.com',
+      password: 'Correct-Horse-9',
+      scope: 'sync:users',
+    }).toString(),
+  });
+  expect(login.status).toBe(200);
+  const { access_token: userToken } = (await login.json()) as { access_token: string };
+  const claims = JSON.parse(
+    Buffer.from(userToken.split('.')[1] ?? '', 'base64url').toString(),
+  ) as Record<string, unknown>;
+  expect(claims).toMatchObject({
+    aud: 'urn:example:api',
+    gty: 'password',
+    scope: 'sync:users',
+    'https://example.org/school': 'school_oak',
+  });
 
   em.child.kill('SIGTERM');
   expect(await em.exited).toBe(0);

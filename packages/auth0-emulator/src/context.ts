@@ -17,6 +17,13 @@ export interface EmulatorContext {
   searchIndex: SearchIndex;
   limiter: RateLimiter;
   tokenLifetimeSeconds: number;
+  /** Auth0's tenant settings Default Audience and Default Directory (password grants). */
+  defaultAudience?: string;
+  defaultDirectory?: string;
+  /** Claim name → app_metadata key, added to user access tokens. */
+  userClaims: Record<string, string>;
+  /** Extra allowed CORS origins; loopback origins are always allowed. */
+  corsOrigins: Set<string>;
   logger?: EmulatorLogger;
 }
 

@@ -7,6 +7,8 @@ export {
   DEFAULT_CONNECTION,
   EMULATOR_CLIENT_ID,
   EMULATOR_CLIENT_SECRET,
+  EMULATOR_PUBLIC_CLIENT_ID,
   startAuth0Emulator,
 } from './start';
+export { PASSWORD_REALM_GRANT } from './passwordGrant';
 export { serveAuth0Emulator } from './serve';

@@ -1,6 +1,11 @@
 /* eslint-disable no-console -- for a developer at a terminal: plain console output is the interface. */
 import { resolve } from 'node:path';
-import { DEFAULT_CONNECTION, EMULATOR_CLIENT_ID, startAuth0Emulator } from './start';
+import {
+  DEFAULT_CONNECTION,
+  EMULATOR_CLIENT_ID,
+  EMULATOR_PUBLIC_CLIENT_ID,
+  startAuth0Emulator,
+} from './start';
 import type { Auth0Emulator, Auth0EmulatorOptions } from './types';
 
 /**
@@ -20,6 +25,9 @@ export async function serveAuth0Emulator(opts: Auth0EmulatorOptions): Promise<Au
       `  custom APIs:   ${apis.join(', ') || 'none'}`,
       `  client id:     ${EMULATOR_CLIENT_ID}`,
       '  client secret: the documented development secret "emulator-secret"',
+      `  public client: ${EMULATOR_PUBLIC_CLIENT_ID} (no secret; password grants only)`,
+      ...(opts.defaultAudience ? [`  default audience:  ${opts.defaultAudience}`] : []),
+      ...(opts.defaultDirectory ? [`  default directory: ${opts.defaultDirectory}`] : []),
       `  management API audience: ${emulator.managementAudience}`,
       ...(opts.enableControlApi ? [`  control API:   ${emulator.url}/__emulator (no auth)`] : []),
     ].join('\n'),

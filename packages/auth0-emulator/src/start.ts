@@ -9,6 +9,7 @@ import { Recorder } from './recorder';
 import { SearchIndex } from './searchIndex';
 import { settingsHandle } from './settings';
 import { readState, writeState, type StoredUser } from './state';
+import { checkUserClaims } from './userClaims';
 import { toPublicUser, UserStore } from './userStore';
 import type { Auth0Emulator, Auth0EmulatorOptions, EmulatorClient } from './types';
 
@@ -19,15 +20,39 @@ import type { Auth0Emulator, Auth0EmulatorOptions, EmulatorClient } from './type
 export const EMULATOR_CLIENT_ID = 'emulator-client';
 export const EMULATOR_CLIENT_SECRET = 'emulator-secret';
 export const DEFAULT_CONNECTION = 'Username-Password-Authentication';
+/**
+ * A public client (no secret, like an Auth0 single-page app) for people and browsers: the
+ * password grants with a client_id alone, e.g. from Swagger UI or curl. It cannot use
+ * client_credentials.
+ */
+export const EMULATOR_PUBLIC_CLIENT_ID = 'emulator-public-client';
 
 const DEFAULT_CLIENT: EmulatorClient = {
   clientId: EMULATOR_CLIENT_ID,
   clientSecret: EMULATOR_CLIENT_SECRET,
   scopes: ['create:users', 'read:users', 'update:users', 'delete:users'],
 };
+const PUBLIC_CLIENT: EmulatorClient = { clientId: EMULATOR_PUBLIC_CLIENT_ID, scopes: [] };
+
+/** Refuses settings a real tenant could not have, before anything starts. */
+function checkLoginOptions(opts: Auth0EmulatorOptions, connections: string[]): void {
+  const { defaultAudience, defaultDirectory, userClaims } = opts;
+  if (
+    defaultAudience !== undefined &&
+    !(opts.apis ?? []).some((a) => a.audience === defaultAudience)
+  ) {
+    throw new Error(`defaultAudience ${defaultAudience} is not one of the configured apis`);
+  }
+  if (defaultDirectory !== undefined && !connections.includes(defaultDirectory)) {
+    throw new Error(`defaultDirectory ${defaultDirectory} is not one of the connections`);
+  }
+  if (userClaims) checkUserClaims(userClaims);
+}
 
 export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promise<Auth0Emulator> {
   const { stateFile, logger } = opts;
+  const connections = opts.connections ?? [DEFAULT_CONNECTION];
+  checkLoginOptions(opts, connections);
   const saved = stateFile ? readState(stateFile) : undefined;
   const key = saved ? signingKeyFromPem(saved.privateKeyPem) : await createSigningKey();
   const privateKeyPem = saved?.privateKeyPem ?? exportPrivateKeyPem(key);
@@ -49,14 +74,18 @@ export async function startAuth0Emulator(opts: Auth0EmulatorOptions = {}): Promi
   };
   const ctx: EmulatorContext = {
     origin: { url: '' },
-    clients: new Map((opts.clients ?? [defaultClient]).map((c) => [c.clientId, c])),
+    clients: new Map((opts.clients ?? [defaultClient, PUBLIC_CLIENT]).map((c) => [c.clientId, c])),
     apis: new Map(apis.map((api) => [api.audience, api])),
-    connections: new Set(opts.connections ?? [DEFAULT_CONNECTION]),
+    connections: new Set(connections),
     key,
     store,
     searchIndex,
     limiter: new RateLimiter(opts.rateLimit ?? { limit: 50, windowSeconds: 1 }),
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 86400,
+    defaultAudience: opts.defaultAudience,
+    defaultDirectory: opts.defaultDirectory,
+    userClaims: { ...opts.userClaims },
+    corsOrigins: new Set(opts.corsOrigins),
     logger,
   };
   const recorder = new Recorder();

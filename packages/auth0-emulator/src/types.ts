@@ -3,7 +3,12 @@
 
 export interface EmulatorClient {
   clientId: string;
-  clientSecret: string;
+  /**
+   * Omitted for a public client (an Auth0 single-page or native application, whose
+   * token_endpoint_auth_method is "none"): it authenticates with its client_id alone and may
+   * only use the password grants, never client_credentials.
+   */
+  clientSecret?: string;
   /** Management API scopes. */
   scopes: string[];
   /**
@@ -48,6 +53,30 @@ export interface Auth0EmulatorOptions {
   apis?: EmulatorApi[];
   /** See EmulatorSettings; default 0. */
   searchIndexDelayMs?: number;
+  /**
+   * The tenant's Default Audience: the API a password grant's token is for when the request
+   * names none (Swagger UI's OAuth2 password flow cannot send one). Must be one of `apis`.
+   */
+  defaultAudience?: string;
+  /**
+   * The tenant's Default Directory: the connection `grant_type=password` checks credentials
+   * against (it has no `realm`). Must be one of `connections`. Without it that grant answers
+   * Auth0's 500 "not configured with default connection".
+   */
+  defaultDirectory?: string;
+  /**
+   * Custom claims on user access tokens, claim name → app_metadata key, as a post-login
+   * Action's api.accessToken.setCustomClaim(name, event.user.app_metadata[key]) would add
+   * them: only for users whose app_metadata has the key. E.g.
+   * `{ 'https://tenant-signup/db_name': 'db_name' }`.
+   */
+  userClaims?: Record<string, string>;
+  /**
+   * Browser origins allowed to call /oauth/token and /.well-known/* besides loopback ones
+   * (http://localhost, 127.0.0.1 or [::1] on any port, always allowed), e.g. a dev container's
+   * forwarded address of the page that hosts Swagger UI.
+   */
+  corsOrigins?: string[];
   logger?: EmulatorLogger;
 }
 

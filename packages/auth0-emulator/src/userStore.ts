@@ -37,6 +37,15 @@ export class UserStore {
     return this.all().filter((u) => u.email === wanted);
   }
 
+  /** Whom a login names in a connection: the e-mail, or the username (both case-insensitive). */
+  findLogin(connection: string, username: string): StoredUser | undefined {
+    const wanted = username.toLowerCase();
+    return this.all().find(
+      (u) =>
+        u.connection === connection && (u.email === wanted || u.username?.toLowerCase() === wanted),
+    );
+  }
+
   exists(connection: string, email: string, idWithoutProvider?: string): boolean {
     const wanted = email.toLowerCase();
     return this.all().some(

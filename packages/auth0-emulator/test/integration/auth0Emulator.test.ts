@@ -166,11 +166,11 @@ describe('Auth0 emulator over HTTP', () => {
     });
 
     it('rejects an unsupported grant and a missing grant_type', async () => {
-      const password = await call(em, 'POST', '/oauth/token', {
-        json: { ...tokenRequest(em), grant_type: 'password' },
+      const refresh = await call(em, 'POST', '/oauth/token', {
+        json: { ...tokenRequest(em), grant_type: 'refresh_token' },
       });
-      expect(password.status).toBe(403);
-      expect(password.body).toMatchObject({ error: 'unsupported_grant_type' });
+      expect(refresh.status).toBe(403);
+      expect(refresh.body).toMatchObject({ error: 'unsupported_grant_type' });
       const missing = await call(em, 'POST', '/oauth/token', {
         json: { client_id: EMULATOR_CLIENT_ID },
       });
