@@ -8,6 +8,7 @@ import { healthRouter, type HealthDeps } from './health/healthRouter';
 import { errorHandler, notFound } from './http/errorHandler';
 import { corsForOrigins, signupRateLimit } from './http/security';
 import type { Logger } from './logger';
+import { schoolApiRouter, type SchoolApiDeps } from './schoolApi/schoolApiRouter';
 import { signupPageRouter } from './schools/signupPage';
 import { signupRouter } from './schools/signupRoute';
 import type { SignupDeps } from './schools/signUp';
@@ -20,10 +21,15 @@ export interface AppDeps {
   health: HealthDeps;
   /** POST /users/sync (the Auth0 post-login Action's endpoint); not mounted when absent. */
   sync?: SyncDeps;
+  /** The school's own API (/api); not mounted when absent. */
+  schoolApi?: SchoolApiDeps;
+  /** Where /docs signs people in for the school's API (the Auth0 tenant's token endpoint). */
+  schoolLogin?: { tokenUrl: string; clientId?: string };
 }
 
 /** Builds the HTTP app from its dependencies; listening is server.ts's business. */
-export function createApp({ config, logger, signup, health, sync }: AppDeps): Express {
+export function createApp(deps: AppDeps): Express {
+  const { config, logger, signup, health, sync, schoolApi, schoolLogin } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
@@ -32,7 +38,11 @@ export function createApp({ config, logger, signup, health, sync }: AppDeps): Ex
       contentSecurityPolicy: {
         // Outside production the page is often opened over plain HTTP from another device
         // (a phone on the LAN); upgrade-insecure-requests would make its CSS and JS fail.
-        directives: config.env === 'production' ? {} : { upgradeInsecureRequests: null },
+        directives: {
+          ...(config.env === 'production' ? {} : { upgradeInsecureRequests: null }),
+          // /docs asks the Auth0 tenant (another origin) for tokens from the browser.
+          connectSrc: ["'self'", ...(schoolLogin ? [new URL(schoolLogin.tokenUrl).origin] : [])],
+        },
       },
     }),
   );
@@ -64,8 +74,9 @@ export function createApp({ config, logger, signup, health, sync }: AppDeps): Ex
   app.post('/users', signupRateLimit(config.signup.rateLimit));
   app.use(signupRouter(signup));
   if (sync) app.use(syncRouter(sync));
+  if (schoolApi) app.use(schoolApiRouter(schoolApi));
   app.use(healthRouter(health));
-  app.use(docsRouter({ bodyLimit: config.http.bodyLimit }));
+  app.use(docsRouter({ bodyLimit: config.http.bodyLimit, schoolLogin }));
   app.use(signupPageRouter());
 
   app.use(notFound);

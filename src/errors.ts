@@ -145,6 +145,30 @@ export class TenantUnknownError extends AppError {
   }
 }
 
+/** The school is being moved to another server: reads work, changes wait for the switch. */
+export class TenantReadOnlyError extends AppError {
+  readonly status = 503;
+  readonly code = 'tenant_read_only';
+
+  constructor() {
+    super('This school is being moved: changes are refused for a few seconds. Please try again.');
+  }
+
+  override headers(): Record<string, string> {
+    return retryAfter(5);
+  }
+}
+
+/** The school already has what the request would create (a lunch week, a student's order). */
+export class ConflictError extends AppError {
+  readonly status = 409;
+  readonly code = 'conflict';
+
+  constructor(message: string, details?: FieldErrors) {
+    super(message, details);
+  }
+}
+
 /** Auth0 answered something we cannot map to a user-facing error (a bug or a misconfiguration). */
 export class Auth0RequestError extends AppError {
   readonly status = 502;
@@ -180,8 +204,8 @@ export class NotFoundError extends AppError {
   readonly status = 404;
   readonly code = 'not_found';
 
-  constructor(message = 'Not found.') {
-    super(message);
+  constructor(message = 'Not found.', details?: FieldErrors) {
+    super(message, details);
   }
 }
 

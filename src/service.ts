@@ -13,7 +13,15 @@ import type { ReconcileSummary } from './schools/reconcile';
 import { createReconcileLoop } from './schools/reconcileLoop';
 import { migrateFleetAndTemplates } from './tenants/fleet/migrateFleet';
 import { placeTenant } from './tenants/servers/placement';
+import { openTenantDirectory } from './schoolApi/tenantDirectory';
+import { createTenantPools, type TenantPools } from './tenants/pools/tenantPools';
 import { UndoStack } from './undoStack';
+
+/**
+ * How long the school's API trusts a lookup of where a school is. Changes are pushed (NOTIFY)
+ * and forget it at once; this only bounds the cost of a notice that never came.
+ */
+const DIRECTORY_TTL_MS = 5_000;
 
 /**
  * The running service: its dependencies (composition.ts), the start-up jobs (finish
@@ -25,6 +33,8 @@ import { UndoStack } from './undoStack';
 
 export interface Service extends Dependencies, Auth0Dependencies {
   app: Express;
+  /** Connections to tenant databases for the school's API. */
+  pools: TenantPools;
   /** The outbox consumers running in this process (RabbitMQ, webhook). */
   relays: EventRelays;
   /** A full reconcile now, as this service's background loop runs it. */
@@ -87,6 +97,20 @@ export async function startService(
     for (const server of servers.all())
       server.provisioner.keepSpares(config.tenants.spareDatabases);
 
+    // The school's API: connections to tenant databases under one cap per server, and where
+    // each school is, forgotten (with its pool) the moment the catalog says it changed.
+    const pools = createTenantPools({ ...config.tenantPools, logger });
+    running.add('tenant pools', () => pools.close());
+    const directory = await openTenantDirectory({
+      schools,
+      servers,
+      ttlMs: DIRECTORY_TTL_MS,
+      logger,
+      onForget: (dbName) => void pools.evict(dbName),
+    });
+    running.add('tenant directory', () => directory.close());
+    const tokens = { audience: config.api.audience, issuerBaseUrl: deps.auth0Settings.baseUrl };
+
     const app = createApp({
       config,
       logger,
@@ -112,17 +136,17 @@ export async function startService(
         onLeftForReconcile: () => reconciler.soon(),
       },
       health: { checkCatalog: catalogReadiness(() => catalog.ping()) },
-      sync: {
-        users,
-        logger,
-        audience: config.api.audience,
-        issuerBaseUrl: deps.auth0Settings.baseUrl,
+      sync: { users, logger, ...tokens },
+      schoolApi: { ...tokens, tenantClaim: config.api.tenantClaim, directory, pools },
+      schoolLogin: {
+        tokenUrl: `${deps.auth0Settings.baseUrl}/oauth/token`,
+        clientId: deps.auth0Settings.publicClientId,
       },
     });
     // Started last: a failed start leaves no consumer running.
     const relays = startEventRelays({ config, outbox, logger });
     running.add('event relays', () => relays.stop());
-    return { ...deps, app, relays, reconcile: () => reconciler.runNow(), close };
+    return { ...deps, app, pools, relays, reconcile: () => reconciler.runNow(), close };
   } catch (error) {
     await close();
     throw error;

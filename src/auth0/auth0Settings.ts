@@ -9,4 +9,6 @@ export interface Auth0ClientSettings {
   connection: string;
   timeoutMs: number;
   retryBudgetMs: number;
+  /** An application people sign in with, offered on /docs (the emulator's public client). */
+  publicClientId?: string;
 }

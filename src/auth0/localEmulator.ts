@@ -29,7 +29,7 @@ export interface LocalAuth0 {
 export async function useLocalEmulator(config: Config, logger: Logger): Promise<LocalAuth0> {
   if (config.env === 'production')
     throw new Error('The Auth0 emulator is never used in production');
-  const { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } = loadEmulator();
+  const { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_PUBLIC_CLIENT_ID } = loadEmulator();
   const emulator = await shareOrStart(config, logger);
   logger.warn(
     { url: emulator.url },
@@ -45,6 +45,7 @@ export async function useLocalEmulator(config: Config, logger: Logger): Promise<
       connection,
       timeoutMs,
       retryBudgetMs,
+      publicClientId: EMULATOR_PUBLIC_CLIENT_ID,
     },
     stop: () => emulator.stop(),
   };

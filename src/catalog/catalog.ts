@@ -57,7 +57,7 @@ export async function openCatalog(url: string): Promise<Catalog> {
 
 function catalogOf(db: Knex, url: string): Catalog {
   return {
-    schools: createSchoolsRepository(db),
+    schools: createSchoolsRepository(db, url),
     tenantVersions: createTenantVersionsRepository(db),
     tombstones: createTombstonesRepository(db),
     users: createUsersRepository(db),

@@ -1,6 +1,6 @@
-import { Client } from 'pg';
 import type { Knex } from '../db/knexFactory';
 import { OUTBOX_CHANNEL, type UserNewEvent } from '../events/userNew';
+import { listenOn } from './listen';
 import { clipError } from './schoolRows';
 
 /**
@@ -97,22 +97,8 @@ export function createOutboxRepository(db: Knex, catalogUrl: string): OutboxRepo
       });
       return delivered;
     },
-    async listen(onEvent, onLost) {
-      const client = new Client({
-        connectionString: catalogUrl,
-        application_name: 'tenant-signup outbox',
-      });
-      client.on('error', onLost);
-      client.on('notification', onEvent);
-      try {
-        await client.connect();
-        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      } catch (error) {
-        await client.end().catch(() => undefined);
-        throw error;
-      }
-      return () => client.end().catch(() => undefined);
-    },
+    listen: (onEvent, onLost) =>
+      listenOn(catalogUrl, OUTBOX_CHANNEL, 'tenant-signup outbox', () => onEvent(), onLost),
     async list({ all }) {
       const { rows } = await db.raw<{ rows: OutboxEvent[] }>(
         `SELECT id, type, created_at AS "createdAt",

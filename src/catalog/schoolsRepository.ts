@@ -3,12 +3,16 @@ import { pgConstraint, pgErrorCode } from '../db/knexFactory';
 import { EmailTakenError, SchoolTakenError } from '../errors';
 import type { UserNewEvent } from '../events/userNew';
 import { completeSignup, type SignupCompletion } from './completeSignup';
+import { listenOn } from './listen';
 import { OWNER_IS_GONE_SQL } from './ownerLock';
 import { clipError, toSchool, type School, type SchoolRow } from './schoolRows';
 
 /** catalog.schools: the registry of tenants and the arbiter of who gets a name. */
 
 export type { School, SchoolStatus } from './schoolRows';
+
+/** The channel of the school_changed trigger (migration school_change_notices). */
+const SCHOOL_CHANGED_CHANNEL = 'school_changed';
 export type { SignupCompletion } from './completeSignup';
 
 const TABLE = 'catalog.schools';
@@ -62,11 +66,22 @@ export interface SchoolsRepository {
   /** Which of these signup ids have a row (any status), lower-case. */
   existing(ids: readonly string[]): Promise<Set<string>>;
   findByDbName(dbName: string): Promise<School | undefined>;
+  /** The server a ready school's database is on; undefined when no ready school has it. */
+  servingServer(dbName: string): Promise<string | undefined>;
+  /**
+   * Runs `onChange(dbName)` whenever a school's status or server changes or its row goes, in
+   * any process (a trigger's NOTIFY; see migration school_change_notices). Resolves to a
+   * function that stops listening; `onLost` says changes may have been missed.
+   */
+  onChange(
+    onChange: (dbName: string) => void,
+    onLost: (error: Error) => void,
+  ): Promise<() => Promise<void>>;
   /** Every school, oldest first or by name. */
   list(orderBy?: 'createdAt' | 'name'): Promise<School[]>;
 }
 
-export function createSchoolsRepository(db: Knex): SchoolsRepository {
+export function createSchoolsRepository(db: Knex, catalogUrl: string): SchoolsRepository {
   return {
     async reserve({ id, name, dbName, email, ownerKey, server }) {
       try {
@@ -152,6 +167,20 @@ export function createSchoolsRepository(db: Knex): SchoolsRepository {
       const row = (await db(TABLE).where({ db_name: dbName }).first()) as SchoolRow | undefined;
       return row && toSchool(row);
     },
+    async servingServer(dbName) {
+      const row = (await db(TABLE)
+        .where({ db_name: dbName, status: 'ready' })
+        .first('server')) as { server: string } | undefined;
+      return row?.server;
+    },
+    onChange: (onChange, onLost) =>
+      listenOn(
+        catalogUrl,
+        SCHOOL_CHANGED_CHANNEL,
+        'tenant-signup school changes',
+        (dbName) => dbName && onChange(dbName),
+        onLost,
+      ),
     async list(orderBy = 'createdAt') {
       const rows = (await db(TABLE).orderBy(
         orderBy === 'name' ? 'name' : 'created_at',

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import { PUBLIC_DIR } from '../http/publicDir';
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument, type OpenApiOptions } from './openapi';
 
 /**
  * GET /openapi.json and GET /docs (Swagger UI). Swagger UI comes from the swagger-ui-dist
@@ -25,7 +25,7 @@ const onlySwaggerUiFiles: RequestHandler = (req, _res, next) => {
   else next('router');
 };
 
-export function docsRouter(options: { bodyLimit?: string } = {}): Router {
+export function docsRouter(options: OpenApiOptions = {}): Router {
   // Built once: the schemas cannot change while the process runs.
   const document = buildOpenApiDocument(options);
   const router = Router();

@@ -7,6 +7,7 @@ import { DEFAULT_READINESS_TIMEOUT_MS } from '../health/readiness';
 import { SignupRequestSchema } from '../schools/signupRequest';
 import { SignupResponseSchema } from '../schools/signupResponse';
 import { SyncRequestSchema, SYNC_SCOPE } from '../sync/syncRoute';
+import { SCHOOL_API_SCHEMAS, schoolApiPaths, schoolLoginScheme } from './schoolApiPaths';
 import { signupErrors, type DocumentedError } from './signupErrors';
 
 /**
@@ -85,7 +86,13 @@ const SIGNUP_EXAMPLE = {
   schoolName: 'Springfield Elementary',
 };
 
-export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json {
+export interface OpenApiOptions {
+  bodyLimit?: string;
+  /** Where people get tokens for the school's API (Swagger UI's Authorize button). */
+  schoolLogin?: { tokenUrl: string; clientId?: string };
+}
+
+export function buildOpenApiDocument(options: OpenApiOptions = {}): Json {
   const notReady = new CatalogUnavailableError(undefined);
   return {
     openapi: '3.1.0',
@@ -97,6 +104,11 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
     },
     tags: [
       { name: 'Signup', description: 'Create a school: account and database.' },
+      {
+        name: 'School API',
+        description:
+          "A school's own data, on its own database. Every request carries a user's access token for API_AUDIENCE; the school is the one its tenant claim names (TENANT_CLAIM).",
+      },
       { name: 'Health', description: 'Probes for load balancers and orchestrators.' },
       { name: 'Docs', description: 'This document.' },
     ],
@@ -164,6 +176,7 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
           },
         },
       },
+      ...schoolApiPaths(options.schoolLogin !== undefined),
       '/healthz': {
         get: {
           operationId: 'health',
@@ -203,6 +216,7 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
         SignupResponse: schemaOf(SignupResponseSchema, 'output'),
         ErrorBody: schemaOf(ErrorBodySchema, 'output'),
         HealthStatus: schemaOf(HealthStatusSchema, 'output'),
+        ...SCHOOL_API_SCHEMAS,
         SyncResponse: {
           type: 'object',
           required: ['outcome', 'user'],
@@ -236,6 +250,14 @@ export function buildOpenApiDocument(options: { bodyLimit?: string } = {}): Json
       },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        ...(options.schoolLogin
+          ? {
+              schoolLogin: schoolLoginScheme(
+                options.schoolLogin.tokenUrl,
+                options.schoolLogin.clientId,
+              ),
+            }
+          : {}),
       },
       headers: {
         RequestId: {

@@ -1,14 +1,9 @@
-import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
-import {
-  auth,
-  InsufficientScopeError,
-  InvalidRequestError,
-  requiredScopes,
-  UnauthorizedError,
-} from 'express-oauth2-jwt-bearer';
+import { Router } from 'express';
+import { requiredScopes } from 'express-oauth2-jwt-bearer';
 import { z } from 'zod';
 import type { UsersRepository } from '../catalog/usersRepository';
-import { AccessTokenError, InsufficientScopeAppError, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
+import { accessTokenErrors, requireAccessToken, type AccessTokenSettings } from '../http/accessTokens';
 import { fieldErrorsFrom } from '../http/fieldErrors';
 import { requireJson } from '../http/requireJson';
 import type { Logger } from '../logger';
@@ -33,43 +28,16 @@ export const SyncRequestSchema = z
     message: 'Send connection or strategy.',
   });
 
-/** express-oauth2-jwt-bearer's errors, in our error shape. */
-const toAppError: ErrorRequestHandler = (error, _req, _res, next) => {
-  if (error instanceof InsufficientScopeError) {
-    return next(new InsufficientScopeAppError(SYNC_SCOPE, error.headers['WWW-Authenticate']));
-  }
-  if (error instanceof InvalidRequestError && error.status === 400) {
-    return next(new ValidationError({ authorization: [error.message] }, error.message));
-  }
-  if (error instanceof UnauthorizedError) {
-    const message =
-      error.message && error.message !== 'Unauthorized'
-        ? `The access token is not valid: ${error.message}.`
-        : 'An access token for this API is required.';
-    return next(new AccessTokenError(message, error.headers['WWW-Authenticate']));
-  }
-  next(error);
-};
-
-export interface SyncDeps {
+export interface SyncDeps extends AccessTokenSettings {
   users: UsersRepository;
   logger: Logger;
-  /** This API's audience (API_AUDIENCE). */
-  audience: string;
-  /** The Auth0 tenant (or emulator) base URL that issues the tokens. */
-  issuerBaseUrl: string;
 }
 
 export function syncRouter(deps: SyncDeps): Router {
   const router = Router();
-  const checkJwt: RequestHandler = auth({
-    audience: deps.audience,
-    issuerBaseURL: deps.issuerBaseUrl,
-    tokenSigningAlg: 'RS256',
-  });
   router.post(
     '/users/sync',
-    checkJwt,
+    requireAccessToken(deps),
     requiredScopes(SYNC_SCOPE),
     requireJson,
     async (req, res) => {
@@ -97,6 +65,6 @@ export function syncRouter(deps: SyncDeps): Router {
       });
     },
   );
-  router.use('/users/sync', toAppError);
+  router.use('/users/sync', accessTokenErrors(SYNC_SCOPE));
   return router;
 }
