@@ -176,6 +176,7 @@ const EnvSchema = z.object({
   OUTBOX_RETRY_MAX_MS: positiveInt(60000),
   API_AUDIENCE: z.string().trim().min(1).default('urn:tenant-signup:api'),
   // A namespaced claim (Auth0 drops non-namespaced custom claims from access tokens).
+  API_DOCS_CLIENT_ID: optionalText,
   TENANT_CLAIM: z.url({ protocol: /^https?$/ }).default('https://tenant-signup/db_name'),
   // Well under PostgreSQL's default max_connections (100), which the catalog, the admin
   // pools, migrations and other deployments share.
@@ -296,6 +297,8 @@ const ConfigSchema = EnvSchema.superRefine(checkTogether).transform((e) => ({
     audience: e.API_AUDIENCE,
     /** The access-token claim naming the school's database (post-login Action). */
     tenantClaim: e.TENANT_CLAIM,
+    /** The Auth0 application /docs signs people in with; default: the emulator's public one. */
+    docsClientId: e.API_DOCS_CLIENT_ID,
   },
   /** Connections to tenant databases for the school's API (tenants/pools). */
   tenantPools: {

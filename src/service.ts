@@ -140,7 +140,7 @@ export async function startService(
       schoolApi: { ...tokens, tenantClaim: config.api.tenantClaim, directory, pools },
       schoolLogin: {
         tokenUrl: `${deps.auth0Settings.baseUrl}/oauth/token`,
-        clientId: deps.auth0Settings.publicClientId,
+        clientId: config.api.docsClientId ?? deps.auth0Settings.publicClientId,
       },
     });
     // Started last: a failed start leaves no consumer running.

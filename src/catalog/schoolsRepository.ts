@@ -168,9 +168,9 @@ export function createSchoolsRepository(db: Knex, catalogUrl: string): SchoolsRe
       return row && toSchool(row);
     },
     async servingServer(dbName) {
-      const row = (await db(TABLE)
+      const row: { server: string } | undefined = await db(TABLE)
         .where({ db_name: dbName, status: 'ready' })
-        .first('server')) as { server: string } | undefined;
+        .first('server');
       return row?.server;
     },
     onChange: (onChange, onLost) =>

@@ -79,8 +79,10 @@ export function lunchWeeksRouter(run: RunOnTenant): Router {
           [menuIds],
         );
         const idOf = new Map(found.map((m) => [m.publicId, m.id]));
-        const unknown = week.items.flatMap((item, i) =>
-          idOf.has(item.menuItemId) ? [] : [[`items.${i}.menuItemId`, ['No menu item with this id.']]],
+        const unknown: [string, string[]][] = week.items.flatMap((item, i) =>
+          idOf.has(item.menuItemId)
+            ? []
+            : [[`items.${i}.menuItemId`, ['No menu item with this id.']] as [string, string[]]],
         );
         if (unknown.length > 0) {
           throw new NotFoundError('No menu item with this id.', Object.fromEntries(unknown));
@@ -98,7 +100,11 @@ export function lunchWeeksRouter(run: RunOnTenant): Router {
         await trx.rows(
           `INSERT INTO lunch_week_items (lunch_week_id, menu_item_id, weekday)
            SELECT $1, unnest($2::bigint[]), unnest($3::smallint[]) ON CONFLICT DO NOTHING`,
-          [row.key, week.items.map((i) => idOf.get(i.menuItemId)), week.items.map((i) => i.weekday)],
+          [
+            row.key,
+            week.items.map((i) => idOf.get(i.menuItemId)),
+            week.items.map((i) => i.weekday),
+          ],
         );
         const [withItemsRow] = await withItems(trx, [row]);
         return withItemsRow!;

@@ -32,7 +32,7 @@ export function menuItemsRouter(run: RunOnTenant): Router {
     const rows = await run(res, (sql) =>
       sql.rows<MenuItemRow>(
         `SELECT ${COLUMNS} FROM menu_items WHERE ($1::bigint IS NULL OR id > $1)
-         ORDER BY id LIMIT $2`,
+         ORDER BY menu_items.id LIMIT $2`,
         [after ?? null, limit + 1],
       ),
     );

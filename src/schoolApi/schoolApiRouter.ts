@@ -1,5 +1,9 @@
 import { Router } from 'express';
-import { accessTokenErrors, requireAccessToken, type AccessTokenSettings } from '../http/accessTokens';
+import {
+  accessTokenErrors,
+  requireAccessToken,
+  type AccessTokenSettings,
+} from '../http/accessTokens';
 import { lunchWeeksRouter } from './lunchWeeks';
 import { menuItemsRouter } from './menuItems';
 import { ordersRouter } from './orders';

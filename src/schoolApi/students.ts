@@ -50,7 +50,7 @@ export function studentsRouter(run: RunOnTenant): Router {
     const { limit, after } = parseQuery(pageQuery, req);
     const rows = await run(res, (sql) =>
       sql.rows<StudentRow>(
-        `${SELECT} WHERE ($1::bigint IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+        `${SELECT} WHERE ($1::bigint IS NULL OR id > $1) ORDER BY students.id LIMIT $2`,
         [after ?? null, limit + 1],
       ),
     );

@@ -44,7 +44,8 @@ interface Entry {
 }
 
 export async function openTenantDirectory(opts: TenantDirectoryOptions): Promise<TenantDirectory> {
-  const { schools, servers, ttlMs, logger, onForget } = opts;
+  const { schools, servers, ttlMs, logger } = opts;
+  const onForget = (dbName: string) => opts.onForget(dbName);
   const cache = new Map<string, Entry>();
   // Bumped by every change notice: a lookup that started before one must not be cached.
   let generation = 0;
