@@ -20,7 +20,10 @@ export interface AccessTokenSettings {
   issuerBaseUrl: string;
 }
 
-export function requireAccessToken({ audience, issuerBaseUrl }: AccessTokenSettings): RequestHandler {
+export function requireAccessToken({
+  audience,
+  issuerBaseUrl,
+}: AccessTokenSettings): RequestHandler {
   return auth({ audience, issuerBaseURL: issuerBaseUrl, tokenSigningAlg: 'RS256' });
 }
 

@@ -3,7 +3,11 @@ import { requiredScopes } from 'express-oauth2-jwt-bearer';
 import { z } from 'zod';
 import type { UsersRepository } from '../catalog/usersRepository';
 import { ValidationError } from '../errors';
-import { accessTokenErrors, requireAccessToken, type AccessTokenSettings } from '../http/accessTokens';
+import {
+  accessTokenErrors,
+  requireAccessToken,
+  type AccessTokenSettings,
+} from '../http/accessTokens';
 import { fieldErrorsFrom } from '../http/fieldErrors';
 import { requireJson } from '../http/requireJson';
 import type { Logger } from '../logger';
