@@ -39,6 +39,8 @@ interface Waiter {
 
 /** Samples of the refill rate kept (each: tokens missing, ms until full, from an empty bucket). */
 const SAMPLES = 16;
+/** Fewer samples than this say too little (each is off by up to a second's rounding). */
+const MIN_SAMPLES = 3;
 
 export class ManagementBudget {
   /** Undefined until an answer tells us the tenant's limit: until then one call at a time. */
@@ -59,7 +61,10 @@ export class ManagementBudget {
    */
   admit(budgetMs: number): Place {
     const wait = this.predictWaitMs('normal', 1);
-    if (wait > budgetMs) throw this.unavailable(wait, 'queue for Auth0 is longer than the budget');
+    // Its turn, and one more token's time for the call itself (and a retry) within the budget.
+    if (wait + this.tokenMs() > budgetMs) {
+      throw this.unavailable(wait, 'queue for Auth0 is longer than the budget');
+    }
     this.held += 1;
     let held = true;
     return {
@@ -89,12 +94,13 @@ export class ManagementBudget {
       this.pump();
     });
     let answer: A | undefined;
+    const sentAt = this.now();
     try {
       answer = await request();
       return answer;
     } finally {
       this.inFlight -= 1;
-      if (answer) this.learn(answer);
+      if (answer) this.learn(answer, sentAt);
       this.pump();
     }
   }
@@ -107,13 +113,23 @@ export class ManagementBudget {
   predictWaitMs(lane: Lane, extra: number): number {
     const ahead =
       this.lanes.first.length + (lane === 'normal' ? this.lanes.normal.length + this.held : 0);
+    return this.waitForTokens(ahead + extra);
+  }
+
+  /** How long until `n` tokens will have come, after any pause Auth0 asked for. */
+  private waitForTokens(n: number): number {
     const now = this.now();
     const pause = Math.max(0, this.pausedUntil - now);
     if (!this.bucket) return pause; // nothing known yet: the first answer will tell
     const rate = this.ratePerMs();
     this.bucket.drip();
     const tokens = Math.min(this.bucket.bucketSize, this.bucket.content + pause * rate);
-    return pause + Math.max(0, (ahead + extra - tokens) / rate);
+    return pause + Math.max(0, (n - tokens) / rate);
+  }
+
+  /** The time one token takes to come (0 while nothing is known). */
+  private tokenMs(): number {
+    return this.bucket ? 1 / this.ratePerMs() : 0;
   }
 
   /** Calls waiting and in flight, and what the budget believes (for logs and the benchmark). */
@@ -132,23 +148,32 @@ export class ManagementBudget {
   }
 
   /** Auth0's word on its bucket, after any answer. */
-  private learn(answer: Answer): void {
+  private learn(answer: Answer, sentAt: number): void {
     if ('networkError' in answer) return;
     const headers = (answer.headers ?? {}) as Record<string, unknown>;
     const now = this.now();
     const limit = Number(headers['x-ratelimit-limit']);
     const remaining = Number(headers['x-ratelimit-remaining']);
     if (Number.isInteger(limit) && limit > 0 && Number.isInteger(remaining) && remaining >= 0) {
-      this.bucket ??= new TokenBucket({
-        bucketSize: limit,
-        tokensPerInterval: limit,
-        interval: 1000,
-      });
+      if (!this.bucket) {
+        this.bucket = new TokenBucket({
+          bucketSize: limit,
+          tokensPerInterval: limit,
+          interval: 1000,
+        });
+        this.bucket.content = remaining + 0.5 - this.inFlight;
+      }
       this.bucket.drip();
       this.bucket.bucketSize = limit;
-      // The tenant's count, less our calls still on their way (it may not have counted them).
-      this.bucket.content = Math.max(0, Math.min(limit, remaining - this.inFlight));
-      this.sampleRate(limit, remaining, Number(headers['x-ratelimit-reset']), now);
+      // Auth0 counts whole tokens: ours (with the calls still on their way, which it may not
+      // have counted yet) keeps its fraction while it agrees, and is moved to Auth0's when not.
+      const ours = this.bucket.content + this.inFlight;
+      const tokens = Math.min(Math.max(ours, remaining), remaining + 0.99, limit);
+      // Auth0 counted the call between sending and answer: the midpoint, not the moment this
+      // process got round to reading the answer (a busy event loop would inflate the rate).
+      const at = (sentAt + now) / 2;
+      this.sampleRate(limit, tokens, Number(headers['x-ratelimit-reset']), at);
+      this.bucket.content = Math.max(0, tokens - this.inFlight);
       this.bucket.tokensPerInterval = this.ratePerMs() * 1000;
     }
     if (answer.status === 429) {
@@ -163,24 +188,28 @@ export class ManagementBudget {
 
   /**
    * x-ratelimit-reset is when the bucket will be full again, in whole seconds; the refill
-   * rate is not announced. From an empty bucket (remaining 0: between 0 and 1 token left) the
-   * missing tokens over the time to full estimate it; midpoints undo the rounding, and summing
-   * several samples before dividing smooths the second's granularity.
+   * rate is not announced. The tokens missing over the time until full estimate it, from a
+   * bucket at least half empty (so that the second's rounding weighs little); the midpoint of
+   * that second undoes the rounding, and summing several samples before dividing smooths it.
    */
-  private sampleRate(limit: number, remaining: number, reset: number, now: number): void {
-    if (remaining !== 0 || !Number.isFinite(reset) || reset <= 0) return;
-    this.samples.push({ missing: limit - 0.5, ms: reset * 1000 - now - 500 });
+  private sampleRate(limit: number, tokens: number, reset: number, now: number): void {
+    if (limit - tokens < limit / 2 || !Number.isFinite(reset) || reset <= 0) return;
+    this.samples.push({ missing: limit - tokens, ms: reset * 1000 - now - 500 });
     if (this.samples.length > SAMPLES) this.samples.shift();
   }
 
-  /** Tokens per ms: the samples' estimate, or one bucket a second until there are any. */
+  /**
+   * Tokens per ms: the samples' estimate once there are a few, else one bucket a second.
+   * Kept 3% under the estimate: a call sent a moment early costs a 429 and Auth0's
+   * Retry-After (a whole second), one sent a moment late costs that moment.
+   */
   private ratePerMs(): number {
     const limit = this.bucket?.bucketSize ?? 1;
     const missing = this.samples.reduce((sum, s) => sum + s.missing, 0);
     const ms = this.samples.reduce((sum, s) => sum + s.ms, 0);
+    if (this.samples.length < MIN_SAMPLES || ms <= 0) return limit / 1000;
     // Bounded: a bucket refills in no less than 100 ms and no more than a minute.
-    if (this.samples.length === 0 || ms <= 0) return limit / 1000;
-    return Math.min(limit / 100, Math.max(limit / 60_000, missing / ms));
+    return 0.97 * Math.min(limit / 100, Math.max(limit / 60_000, missing / ms));
   }
 
   /** Gives turns: `first` before `normal`, while the bucket has tokens and Auth0 is not paused. */
@@ -188,6 +217,7 @@ export class ManagementBudget {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.expire();
+    this.shed();
     for (;;) {
       const next = this.lanes.first[0] ?? this.lanes.normal[0];
       if (!next) return;
@@ -212,6 +242,27 @@ export class ManagementBudget {
         lane.splice(lane.indexOf(waiter), 1);
         waiter.fail(this.unavailable(this.predictWaitMs(waiter.lane, 1), 'Auth0 budget spent'));
       }
+    }
+  }
+
+  /**
+   * New signups' calls whose turn, as now predicted, comes after their deadline: 503 now
+   * rather than at the deadline. Admitted on an older prediction (before Auth0's first answer,
+   * or before other instances took more of the tenant's bucket), they have not been sent.
+   */
+  private shed(): void {
+    if (!this.bucket) return;
+    const now = this.now();
+    const lane = this.lanes.normal;
+    let position = this.lanes.first.length;
+    for (const waiter of [...lane]) {
+      const wait = this.waitForTokens(position + 1);
+      if (now + wait <= waiter.deadline) {
+        position += 1;
+        continue;
+      }
+      lane.splice(lane.indexOf(waiter), 1);
+      waiter.fail(this.unavailable(wait, 'queue for Auth0 is longer than the budget'));
     }
   }
 
