@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { startAuth0Emulator } from '@tenant-signup/auth0-emulator';
+import { startAuth0Emulator, type RateLimitOptions } from '@tenant-signup/auth0-emulator';
 
 /**
  * The Auth0 emulator in a process of its own, as Auth0 is a service of its own: its users,
@@ -16,20 +16,25 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Started with `node --require tsx/cjs bench/emulatorProcess.ts child`: prints its URL, then serves. */
-async function child(): Promise<void> {
-  const emulator = await startAuth0Emulator({
-    rateLimit: { limit: 100000, windowSeconds: 1 },
-    enableControlApi: true,
-  });
+/** Unthrottled unless a phase asks for Auth0's limit (throttled.ts). */
+const UNLIMITED: RateLimitOptions = { limit: 100000, windowSeconds: 1 };
+
+/**
+ * Started with `node --require tsx/cjs bench/emulatorProcess.ts child [rateLimit JSON]`:
+ * prints its URL, then serves.
+ */
+async function child(rateLimit: RateLimitOptions): Promise<void> {
+  const emulator = await startAuth0Emulator({ rateLimit, enableControlApi: true });
   process.stdout.write(`${emulator.url}\n`);
   process.once('SIGTERM', () => void emulator.stop().then(() => process.exit(0)));
 }
 
-export async function startEmulatorProcess(): Promise<EmulatorProcess> {
+export async function startEmulatorProcess(
+  rateLimit: RateLimitOptions = UNLIMITED,
+): Promise<EmulatorProcess> {
   const proc: ChildProcess = spawn(
     process.execPath,
-    ['--require', 'tsx/cjs', __filename, 'child'],
+    ['--require', 'tsx/cjs', __filename, 'child', JSON.stringify(rateLimit)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -58,4 +63,5 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
   };
 }
 
-if (process.argv[2] === 'child' && path.resolve(process.argv[1] ?? '') === __filename) void child();
+if (process.argv[2] === 'child' && path.resolve(process.argv[1] ?? '') === __filename)
+  void child(process.argv[3] ? (JSON.parse(process.argv[3]) as RateLimitOptions) : UNLIMITED);

@@ -5,7 +5,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '@tenant-signup/auth0-emulator';
+import {
+  EMULATOR_CLIENT_ID,
+  EMULATOR_CLIENT_SECRET,
+  type RateLimitOptions,
+} from '@tenant-signup/auth0-emulator';
 import { startService, type Service } from '../src/service';
 import { loadConfig, type Config } from '../src/config';
 import { withDatabase } from '../src/db/databaseUrl';
@@ -90,7 +94,11 @@ async function dropRunDatabases(adminUrl: string, runId: string, staging: string
   }
 }
 
-export async function startEnvironment(databaseUrl: string | undefined): Promise<BenchEnvironment> {
+export async function startEnvironment(
+  databaseUrl: string | undefined,
+  /** Auth0's Management API limit for the emulator (default: none to speak of). */
+  emulatorRateLimit?: RateLimitOptions,
+): Promise<BenchEnvironment> {
   const runId = randomBytes(3).toString('hex');
   const tmp = await mkdtemp(path.join(tmpdir(), 'signup-bench-'));
   await chmod(tmp, 0o755); // the postgres system user must reach its data directory
@@ -126,7 +134,7 @@ export async function startEnvironment(databaseUrl: string | undefined): Promise
     const staging: string[] = [];
     if (databaseUrl) stops.push(() => dropRunDatabases(adminUrl, runId, staging));
 
-    const emulator = await startEmulatorProcess();
+    const emulator = await startEmulatorProcess(emulatorRateLimit);
     stops.push(() => emulator.stop());
 
     const migrationsDir = await copyMigrations(tmp);

@@ -37,12 +37,15 @@ export interface BenchOptions {
   databaseUrl: string | undefined;
   /** With 2 or more: the multi-server run instead (servers.ts). */
   servers: number | undefined;
+  /** Only the throttled-Auth0 phase (throttled.ts), which the full run also ends with. */
+  throttled: boolean;
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--tenants N] [--fleet-concurrency N] [--servers N]
 
   --quick                 smoke run: 100 tenants and fewer samples
   --servers N             tenants on N embedded servers instead: signups, fleet, moves (N ≥ 2)
+  --throttled             only the throttled phase: Auth0 at 10 calls/s, 100 signups from 20 clients
   --tenants N             tenants for the migrate-all measurement (default 1000, or BENCH_TENANTS)
   --fleet-concurrency N   migrateFleet concurrency (default TENANT_MIGRATION_CONCURRENCY's default)
 
@@ -64,6 +67,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       tenants: { type: 'string' },
       'fleet-concurrency': { type: 'string' },
       servers: { type: 'string' },
+      throttled: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -92,5 +96,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     fleetConcurrency: positive('--fleet-concurrency', values['fleet-concurrency']),
     databaseUrl: env.BENCH_DATABASE_URL?.trim() || undefined,
     servers: positive('--servers', values.servers),
+    throttled: values.throttled === true,
   };
 }

@@ -6,6 +6,7 @@ import { measureSignups } from './measureSignups';
 import { parseOptions, type BenchOptions } from './options';
 import { evaluateTargets, formatResults, writeResults, type BenchResults } from './report';
 import { nowMs, round } from './stats';
+import { formatThrottled, runThrottledBench, writeThrottled } from './throttled';
 
 /**
  * `npm run bench`: signup latency and throughput against bare CREATE DATABASE, Auth0 token
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       moveStudents: 10_000,
     });
   }
+  if (options.throttled) return throttledPhase(options);
   const started = nowMs();
   say(
     `starting ${options.databaseUrl ? 'against BENCH_DATABASE_URL' : 'an embedded PostgreSQL'}, the Auth0 emulator and the service`,
@@ -91,6 +93,17 @@ async function main(): Promise<void> {
   const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
   process.stdout.write(`\n${formatResults(results)}\n\n`);
   for (const file of await writeResults(results)) say(`wrote ${file}`);
+  await throttledPhase(options);
+}
+
+/** Auth0 at 10 calls/s for the tenant: 100 signups from 20 clients (throttled.ts). */
+async function throttledPhase(o: BenchOptions): Promise<void> {
+  const result = await runThrottledBench(
+    { limitPerSecond: 10, signups: 100, clients: o.concurrentClients },
+    o.databaseUrl,
+  );
+  process.stdout.write(`\n${formatThrottled(result)}\n\n`);
+  say(`wrote ${await writeThrottled(result)}`);
 }
 
 main().catch((error: unknown) => {

@@ -68,7 +68,8 @@ export async function startService(
     const reconciler = createReconcileLoop(
       {
         catalog,
-        auth0,
+        // Rollbacks and tombstone checks go before new signups in the Auth0 budget.
+        auth0: auth0.firstInLine(),
         servers,
         logger,
         horizonSeconds,

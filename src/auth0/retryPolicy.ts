@@ -6,11 +6,15 @@ import { Auth0UnavailableError } from '../errors';
  * x-ratelimit-reset), and never beyond a total time budget — then 503 with Retry-After.
  */
 
+/** `paced`: the caller's queue already waits as Auth0 asked (managementBudget.ts): no backoff. */
 export type Attempt<T> =
-  { kind: 'done'; value: T } | { kind: 'retry'; reason: string; retryAfterMs?: number };
+  | { kind: 'done'; value: T }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; paced?: boolean };
 
 export interface RetryOptions {
   budgetMs: number;
+  /** When the budget started (default: now), e.g. when a signup was admitted. */
+  startedAt?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   now?: () => number;
@@ -28,13 +32,13 @@ export async function withRetries<T>(
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
-  const started = now();
+  const started = options.startedAt ?? now();
 
   for (let n = 1; ; n++) {
     const outcome = await attempt(n);
     if (outcome.kind === 'done') return outcome.value;
 
-    const backoff = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
+    const backoff = outcome.paced ? 0 : random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
     const delay = Math.max(backoff, outcome.retryAfterMs ?? 0);
     if (now() - started + delay > budgetMs) {
       const suggested = Math.max(outcome.retryAfterMs ?? 0, 1_000);

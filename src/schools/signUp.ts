@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Place } from '../auth0/managementBudget';
 import type { Auth0Client } from '../auth0/managementClient';
 import type { SchoolsRepository } from '../catalog/schoolsRepository';
 import { isDatabaseUnavailable } from '../db/unavailable';
@@ -83,14 +84,20 @@ export async function signUp(
     locale: context.locale ?? DEFAULT_LOCALE,
   });
 
+  // 0b. A place in line for Auth0, whose Management API budget this process shares with
+  //     every other call (auth0/managementBudget.ts): when this signup's turn would come
+  //     after AUTH0_RETRY_BUDGET_MS, 503 auth0_unavailable now, with nothing reserved.
+  const place = deps.auth0.admitSignup();
+
   // Counted in flight before its row exists: see SignupDeps.inFlight.
   const id = randomUUID();
   deps.inFlight.add(id);
   try {
-    return await runSaga(id, input, metadata, deps, logger);
+    return await runSaga(id, input, metadata, deps, logger, place);
   } catch (error) {
     throw clientError(error);
   } finally {
+    place.release();
     deps.inFlight.delete(id);
   }
 }
@@ -102,6 +109,7 @@ async function runSaga(
   metadata: Awaited<ReturnType<PreSignupRules['run']>>,
   deps: SignupDeps,
   logger: Logger,
+  place: Place,
 ): Promise<SignupResult> {
   const { schools, auth0, ownerKey } = deps;
   // 1. Choose the tenant's server (503 when none can take it), then claim the name and email
@@ -151,6 +159,7 @@ async function runSaga(
         userMetadata: metadata.userMetadata,
         appMetadata: metadata.appMetadata,
         onOutcomeUnknown: () => (createMayLand = true),
+        place,
       }),
       provisioner.prepare(school.id),
     ]);

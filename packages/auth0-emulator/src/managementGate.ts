@@ -3,7 +3,7 @@ import { managementAudiences, type EmulatorContext } from './context';
 import { sendManagementError, sendTokenRejected } from './errors';
 import { verifyJwt } from './jwt';
 
-// Front door of /api/v2: bearer-token authentication, per-client rate limiting (with Auth0's
+// Front door of /api/v2: bearer-token authentication, per-tenant rate limiting (with Auth0's
 // x-ratelimit-* headers on every answer) and scope checks. Messages are Auth0's (a hapi app).
 
 export interface Caller {
@@ -14,6 +14,9 @@ export interface Caller {
 type Authentication = { ok: true; caller: Caller } | { ok: false; reject: (res: Response) => void };
 
 const callers = new WeakMap<Request, Caller>();
+
+/** The emulator is one tenant: its Management API bucket's key. */
+const TENANT = 'tenant';
 
 function missingAuthentication(res: Response): void {
   res.set('WWW-Authenticate', 'Bearer');
@@ -58,8 +61,9 @@ function authenticate(ctx: EmulatorContext, req: Request): Authentication {
 export function managementGate(ctx: EmulatorContext): RequestHandler {
   return (req, res, next) => {
     const auth = authenticate(ctx, req);
-    // Requests without a valid token share one bucket, so they cannot dodge the limit.
-    const decision = ctx.limiter.take(auth.ok ? auth.caller.clientId : 'anonymous');
+    // One bucket for the whole tenant, as Auth0's Management API limit: every application,
+    // and requests without a valid token, draw on it together.
+    const decision = ctx.limiter.take(TENANT);
     res.set({
       'x-ratelimit-limit': String(decision.limit),
       'x-ratelimit-remaining': String(decision.remaining),

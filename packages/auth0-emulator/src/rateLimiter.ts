@@ -1,7 +1,8 @@
 import type { RateLimitOptions } from './types';
 
-// Token bucket per client, like Auth0's Management API limits (a burst of `limit`, refilled
-// evenly over `windowSeconds`). The numbers feed Auth0's x-ratelimit-* headers.
+// Token buckets by key, like Auth0's Management API limits (a burst of `limit`, refilled
+// evenly over `windowSeconds`; the Management API uses one key, the tenant). The numbers feed
+// Auth0's x-ratelimit-* headers: reset is when the bucket is full again, in epoch seconds.
 
 export interface RateDecision {
   allowed: boolean;

@@ -417,7 +417,7 @@ describe('Auth0 emulator limits, persistence and faults', () => {
     await Promise.all(started.splice(0).map((em) => em.stop()));
   });
 
-  it('reports x-ratelimit headers and answers 429 once the client limit is exhausted', async () => {
+  it('reports x-ratelimit headers and answers 429 once the tenant limit is exhausted', async () => {
     const em = await start({ rateLimit: { limit: 3, windowSeconds: 60 } });
     const token = await tokenFor(em);
     const remaining: (string | null)[] = [];
@@ -440,6 +440,31 @@ describe('Auth0 emulator limits, persistence and faults', () => {
     });
     expect(limited.headers.get('x-ratelimit-limit')).toBe('3');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shares one Management API bucket between every client of the tenant, as Auth0 does', async () => {
+    const em = await start({
+      rateLimit: { limit: 2, windowSeconds: 60 },
+      clients: [
+        {
+          clientId: EMULATOR_CLIENT_ID,
+          clientSecret: EMULATOR_CLIENT_SECRET,
+          scopes: ['read:users'],
+        },
+        READER,
+      ],
+    });
+    const mine = await tokenFor(em);
+    const theirs = await tokenFor(em, READER);
+    const path = '/api/v2/users-by-email?email=a@example.com';
+
+    const first = await call(em, 'GET', path, { token: mine });
+    const second = await call(em, 'GET', path, { token: theirs });
+    const third = await call(em, 'GET', path, { token: mine });
+
+    expect([first.status, second.status, third.status]).toEqual([200, 200, 429]);
+    expect(second.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(third.headers.get('retry-after')).not.toBeNull();
   });
 
   it('answers 401 Expired token once a token outlives its lifetime', async () => {
