@@ -370,6 +370,30 @@ describe('closing connections', () => {
     expect([idlePid, busyPid]).not.toContain(fresh);
   });
 
+  test('a connection being closed keeps its slot until its backend is gone; a waiter gets the slot after', async () => {
+    const { pools: p, app } = pools({ maxConnectionsPerServer: 1, maxPerTenant: 1 });
+    const [a, b] = TENANTS as [string, string];
+    await p.withConnection(tenant(a), pidOf);
+    const evicting = p.evict(a);
+    expect(p.stats().servers.default).toMatchObject({ open: 1, idle: 0 }); // closing still counts
+    await evicting;
+    expect(p.stats().servers.default).toMatchObject({ open: 0 });
+
+    // A busy connection of an evicted pool is destroyed on release; the waiter opens after.
+    const held = gate();
+    const busy = p.withConnection(tenant(a), () => held.wait);
+    await waitUntil('a busy', () => p.stats().servers.default?.busy === 1 || undefined);
+    const waiting = p.withConnection(tenant(b), async () =>
+      (await backends(app)).map((r) => r.datname),
+    );
+    await waitUntil('b waiting', () => p.stats().servers.default?.waiting === 1 || undefined);
+    await p.evict(a);
+    held.open();
+    await busy;
+    expect(p.stats().servers.default).toMatchObject({ open: 1 });
+    expect(await waiting).toEqual([b]);
+  });
+
   test('close() rejects waiters, closes idle connections, waits for busy ones, then refuses new work', async () => {
     const { pools: p, app } = pools({ maxPerTenant: 1 });
     const held = gate();
