@@ -325,6 +325,29 @@ describe('eviction and waiting', () => {
     expect(pids).toContain(await third); // it got one of a's own connections
     expect(p.stats().evictions).toBe(0);
   });
+  test('a released connection goes to a waiter of its own tenant first, but an older waiter of another tenant is let by at most twice', async () => {
+    const { pools: p } = pools({ maxConnectionsPerServer: 2, maxPerTenant: 2 });
+    const [a, b] = TENANTS as [string, string];
+    const order: string[] = [];
+    const run = (db: string, name: string) =>
+      p.withConnection(tenant(db), () => Promise.resolve(void order.push(name)));
+    const first = gate();
+    const second = gate();
+    const holds = [
+      p.withConnection(tenant(a), () => first.wait),
+      p.withConnection(tenant(a), () => second.wait),
+    ];
+    await waitUntil('a holds two', () => p.stats().servers.default?.busy === 2 || undefined);
+    const waiting = [run(b, 'b')];
+    await waitUntil('b waiting', () => p.stats().servers.default?.waiting === 1 || undefined);
+    waiting.push(run(a, 'a3'), run(a, 'a4'), run(a, 'a5'));
+    await waitUntil('four waiting', () => p.stats().servers.default?.waiting === 4 || undefined);
+    first.open();
+    await Promise.all(waiting);
+    expect(order).toEqual(['a3', 'a4', 'b', 'a5']);
+    second.open();
+    await Promise.all(holds);
+  });
 });
 
 describe('closing connections', () => {
