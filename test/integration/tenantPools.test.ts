@@ -325,6 +325,29 @@ describe('eviction and waiting', () => {
     expect(pids).toContain(await third); // it got one of a's own connections
     expect(p.stats().evictions).toBe(0);
   });
+  test('a released connection goes to a waiter of its own tenant first, but an older waiter of another tenant is let by at most twice', async () => {
+    const { pools: p } = pools({ maxConnectionsPerServer: 2, maxPerTenant: 2 });
+    const [a, b] = TENANTS as [string, string];
+    const order: string[] = [];
+    const run = (db: string, name: string) =>
+      p.withConnection(tenant(db), () => Promise.resolve(void order.push(name)));
+    const first = gate();
+    const second = gate();
+    const holds = [
+      p.withConnection(tenant(a), () => first.wait),
+      p.withConnection(tenant(a), () => second.wait),
+    ];
+    await waitUntil('a holds two', () => p.stats().servers.default?.busy === 2 || undefined);
+    const waiting = [run(b, 'b')];
+    await waitUntil('b waiting', () => p.stats().servers.default?.waiting === 1 || undefined);
+    waiting.push(run(a, 'a3'), run(a, 'a4'), run(a, 'a5'));
+    await waitUntil('four waiting', () => p.stats().servers.default?.waiting === 4 || undefined);
+    first.open();
+    await Promise.all(waiting);
+    expect(order).toEqual(['a3', 'a4', 'b', 'a5']);
+    second.open();
+    await Promise.all(holds);
+  });
 });
 
 describe('closing connections', () => {
@@ -368,6 +391,30 @@ describe('closing connections', () => {
     );
     const fresh = await p.withConnection(tenant(a), pidOf);
     expect([idlePid, busyPid]).not.toContain(fresh);
+  });
+
+  test('a connection being closed keeps its slot until its backend is gone; a waiter gets the slot after', async () => {
+    const { pools: p, app } = pools({ maxConnectionsPerServer: 1, maxPerTenant: 1 });
+    const [a, b] = TENANTS as [string, string];
+    await p.withConnection(tenant(a), pidOf);
+    const evicting = p.evict(a);
+    expect(p.stats().servers.default).toMatchObject({ open: 1, idle: 0 }); // closing still counts
+    await evicting;
+    expect(p.stats().servers.default).toMatchObject({ open: 0 });
+
+    // A busy connection of an evicted pool is destroyed on release; the waiter opens after.
+    const held = gate();
+    const busy = p.withConnection(tenant(a), () => held.wait);
+    await waitUntil('a busy', () => p.stats().servers.default?.busy === 1 || undefined);
+    const waiting = p.withConnection(tenant(b), async () =>
+      (await backends(app)).map((r) => r.datname),
+    );
+    await waitUntil('b waiting', () => p.stats().servers.default?.waiting === 1 || undefined);
+    await p.evict(a);
+    held.open();
+    await busy;
+    expect(p.stats().servers.default).toMatchObject({ open: 1 });
+    expect(await waiting).toEqual([b]);
   });
 
   test('close() rejects waiters, closes idle connections, waits for busy ones, then refuses new work', async () => {

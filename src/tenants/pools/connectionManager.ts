@@ -1,9 +1,11 @@
 import { TenantConnectionsBusyError } from '../../errors';
 import type { Logger } from '../../logger';
 import { connectFailure, endClient, newClient, reasonOf, type ClientSettings } from './connections';
-import { dispatch, tryGrant, type Grant, type HandOutContext } from './handOut';
-import { ServerSlots, type Waiter } from './serverSlots';
-import { TenantPool, type PooledConnection } from './tenantPool';
+import { dispatch, tryGrant, type HandOutContext } from './handOut';
+import { PoolRegistry } from './poolRegistry';
+import type { ServerSlots } from './serverSlots';
+import type { PooledConnection, TenantPool } from './tenantPool';
+import { waitForGrant, within } from './waiting';
 import type { TenantAddress, TenantPoolStats } from './tenantPools';
 
 export interface ManagerOptions {
@@ -23,8 +25,7 @@ export interface ManagerOptions {
  * and only after the connection's end() resolved.
  */
 export function createConnectionManager(o: ManagerOptions) {
-  const servers = new Map<string, ServerSlots>();
-  const byDb = new Map<string, TenantPool>();
+  const registry = new PoolRegistry(o.cap, (old, now) => void retire(old, now));
   const counters = { evictions: 0, idleClosed: 0, timeouts: 0 };
   /** Open connections, for close() to cut the ones that do not come back in time. */
   const live = new Set<PooledConnection>();
@@ -38,7 +39,7 @@ export function createConnectionManager(o: ManagerOptions) {
     closeForHandover(victim) {
       victim.pool.removeIdle(victim);
       counters.evictions++;
-      forgetIfEmpty(victim.pool);
+      registry.forgetIfEmpty(victim.pool);
       o.logger.debug(
         { server: victim.pool.server.name, dbName: victim.pool.tenant.dbName },
         'closed the least recently used idle tenant connection to make room for another tenant',
@@ -48,7 +49,6 @@ export function createConnectionManager(o: ManagerOptions) {
   };
 
   const log = (pool: TenantPool) => ({ server: pool.server.name, dbName: pool.tenant.dbName });
-  const totalSlots = () => [...servers.values()].reduce((n, s) => n + s.slots, 0);
 
   function track(p: Promise<void>): Promise<void> {
     closings.add(p);
@@ -66,57 +66,13 @@ export function createConnectionManager(o: ManagerOptions) {
   function freeSlot(server: ServerSlots): void {
     server.slots--;
     dispatch(ctx, server);
-    if (closed && totalSlots() === 0) onDrained?.();
+    if (closed && registry.totalSlots() === 0) onDrained?.();
   }
 
   /** Closes a connection that is no longer idle nor busy; its slot is free after end(). */
   function destroy(conn: PooledConnection): Promise<void> {
-    forgetIfEmpty(conn.pool);
+    registry.forgetIfEmpty(conn.pool);
     return track(endConnection(conn).then(() => freeSlot(conn.pool.server)));
-  }
-
-  /** Memory is bounded by active tenants: a pool without connections or waiters goes. */
-  function forgetIfEmpty(pool: TenantPool): void {
-    if (pool.retired || pool.size > 0 || pool.waiting > 0) return;
-    if (byDb.get(pool.tenant.dbName) === pool) byDb.delete(pool.tenant.dbName);
-    pool.server.pools.delete(pool.tenant.dbName);
-  }
-
-  function poolFor(tenant: TenantAddress): TenantPool {
-    const known = byDb.get(tenant.dbName);
-    // The tenant moved (another server or URL): the old pool's connections must go.
-    if (known && (known.tenant.url !== tenant.url || known.tenant.server !== tenant.server)) {
-      void retire(known, tenant);
-    }
-    let pool = byDb.get(tenant.dbName);
-    if (!pool) {
-      let server = servers.get(tenant.server);
-      if (!server) servers.set(tenant.server, (server = new ServerSlots(tenant.server, o.cap)));
-      pool = new TenantPool(tenant, server);
-      byDb.set(tenant.dbName, pool);
-    }
-    pool.server.touch(pool);
-    return pool;
-  }
-
-  function wait(pool: TenantPool): Promise<Grant> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!waiter.pool.server.removeWaiter(waiter)) return;
-        counters.timeouts++;
-        forgetIfEmpty(waiter.pool);
-        o.logger.debug(log(waiter.pool), 'no tenant connection came free in time');
-        reject(new TenantConnectionsBusyError(1));
-      }, o.acquireTimeoutMs);
-      const waiter: Waiter = {
-        pool,
-        passedOver: 0,
-        grant: (g) => (clearTimeout(timer), resolve(g)),
-        fail: (e) => (clearTimeout(timer), reject(e)),
-      };
-      pool.waiting++;
-      pool.server.queue.push(waiter);
-    });
   }
 
   async function open(pool: TenantPool, after: Promise<void>): Promise<PooledConnection> {
@@ -133,7 +89,7 @@ export function createConnectionManager(o: ManagerOptions) {
     } catch (error) {
       pool.opening--;
       conn.closing = true;
-      forgetIfEmpty(pool);
+      registry.forgetIfEmpty(pool);
       await endClient(conn.client);
       freeSlot(pool.server);
       const reason = reasonOf(error);
@@ -185,15 +141,13 @@ export function createConnectionManager(o: ManagerOptions) {
   /** Closes idle connections now; busy ones go on release; waiters move to the next pool. */
   function retire(pool: TenantPool, replacement?: TenantAddress): Promise<void> {
     pool.retired = true;
-    const { dbName } = pool.tenant;
-    if (byDb.get(dbName) === pool) byDb.delete(dbName);
-    if (pool.server.pools.get(dbName) === pool) pool.server.pools.delete(dbName);
+    registry.remove(pool);
     const ended = [...pool.idle].map((conn) => (pool.removeIdle(conn), destroy(conn)));
     const waiters = pool.server.queue.filter((w) => w.pool === pool);
     waiters.forEach((w) => pool.server.removeWaiter(w));
     if (closed) waiters.forEach((w) => w.fail(new TenantConnectionsBusyError()));
     else if (waiters.length > 0) {
-      const next = poolFor(replacement ?? pool.tenant);
+      const next = registry.poolFor(replacement ?? pool.tenant);
       for (const w of waiters) {
         w.pool = next;
         next.waiting++;
@@ -206,20 +160,16 @@ export function createConnectionManager(o: ManagerOptions) {
 
   async function shutDown(): Promise<void> {
     closed = true;
-    for (const server of servers.values()) {
+    for (const server of registry.servers.values()) {
       for (const w of [...server.queue]) {
         server.removeWaiter(w);
         w.fail(new TenantConnectionsBusyError());
       }
     }
-    await Promise.all([...byDb.values()].map((pool) => retire(pool)));
-    if (totalSlots() > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const drained = new Promise<boolean>((resolve) => (onDrained = () => resolve(true)));
-      const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), o.closeWaitMs)));
-      const inTime = await Promise.race([drained, late]);
-      clearTimeout(timer);
-      if (!inTime) {
+    await Promise.all(registry.all().map((pool) => retire(pool)));
+    if (registry.totalSlots() > 0) {
+      const drained = new Promise<void>((resolve) => (onDrained = resolve));
+      if (!(await within(drained, o.closeWaitMs))) {
         o.logger.warn({ busy: live.size }, 'tenant connections still busy at close; cutting them');
         await Promise.all([...live].map(endConnection));
       }
@@ -230,23 +180,26 @@ export function createConnectionManager(o: ManagerOptions) {
   return {
     async acquire(tenant: TenantAddress): Promise<PooledConnection> {
       if (closed) throw new TenantConnectionsBusyError();
-      const pool = poolFor(tenant);
-      const grant = tryGrant(ctx, pool) ?? (await wait(pool));
+      const pool = registry.poolFor(tenant);
+      const grant =
+        tryGrant(ctx, pool) ??
+        (await waitForGrant(pool, o.acquireTimeoutMs, (waiter) => {
+          counters.timeouts++;
+          registry.forgetIfEmpty(waiter.pool);
+          o.logger.debug(log(waiter.pool), 'no tenant connection came free in time');
+        }));
       if ('connection' in grant) return grant.connection;
       return open(grant.pool, grant.after);
     },
     release,
     async evict(dbName: string): Promise<void> {
-      const pool = byDb.get(dbName);
+      const pool = registry.get(dbName);
       if (pool) await retire(pool);
     },
     stats(): TenantPoolStats {
-      const out: TenantPoolStats['servers'] = {};
-      for (const s of servers.values()) {
-        const { slots: open, busy, idle, peakOpen } = s;
-        out[s.name] = { open, busy, idle, waiting: s.queue.length, peakOpen };
-      }
-      return { servers: out, pools: byDb.size, ...counters };
+      const servers: TenantPoolStats['servers'] = {};
+      for (const s of registry.servers.values()) servers[s.name] = s.snapshot();
+      return { servers, pools: registry.size, ...counters };
     },
     close: () => (closing ??= shutDown()),
   };

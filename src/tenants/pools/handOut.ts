@@ -9,8 +9,7 @@ import type { PooledConnection, TenantPool } from './tenantPool';
  * in: a free slot, or the slot of another tenant's idle connection that is being closed
  * (`after` resolves once its `end()` has, so its backend is gone before ours starts).
  */
-export type Grant =
-  { connection: PooledConnection } | { pool: TenantPool; after: Promise<void>; evicted: boolean };
+export type Grant = { connection: PooledConnection } | { pool: TenantPool; after: Promise<void> };
 
 /**
  * How many released connections a waiter lets go to later requests of the connection's own
@@ -31,12 +30,12 @@ export function tryGrant(ctx: HandOutContext, pool: TenantPool): Grant | undefin
   const server = pool.server;
   if (server.takeSlot()) {
     pool.opening++;
-    return { pool, after: Promise.resolve(), evicted: false };
+    return { pool, after: Promise.resolve() };
   }
   const victim = server.lruIdle(pool);
   if (!victim) return undefined;
   pool.opening++;
-  return { pool, after: ctx.closeForHandover(victim), evicted: true };
+  return { pool, after: ctx.closeForHandover(victim) };
 }
 
 /**

@@ -53,6 +53,11 @@ export class ServerSlots {
     return undefined;
   }
 
+  snapshot() {
+    const { slots: open, busy, idle, peakOpen } = this;
+    return { open, busy, idle, waiting: this.queue.length, peakOpen };
+  }
+
   removeWaiter(waiter: Waiter): boolean {
     const i = this.queue.indexOf(waiter);
     if (i < 0) return false;
