@@ -37,6 +37,8 @@ interface Waiter {
   fail: (error: Error) => void;
 }
 
+/** Auth0's smallest Management API limit (free plan: 2 a second), until an answer tells. */
+const ASSUMED_LIMIT = 2;
 /** Samples of the refill rate kept (each: tokens missing, ms until full, from an empty bucket). */
 const SAMPLES = 16;
 /** Fewer samples than this say too little (each is off by up to a second's rounding). */
@@ -120,16 +122,18 @@ export class ManagementBudget {
   private waitForTokens(n: number): number {
     const now = this.now();
     const pause = Math.max(0, this.pausedUntil - now);
-    if (!this.bucket) return pause; // nothing known yet: the first answer will tell
     const rate = this.ratePerMs();
+    // Nothing heard yet: predict with the smallest limit Auth0 has (the free plan's, a full
+    // bucket), so a burst at start-up is not admitted whole and rolled back later.
+    if (!this.bucket) return pause + Math.max(0, (n - ASSUMED_LIMIT) / rate);
     this.bucket.drip();
     const tokens = Math.min(this.bucket.bucketSize, this.bucket.content + pause * rate);
     return pause + Math.max(0, (n - tokens) / rate);
   }
 
-  /** The time one token takes to come (0 while nothing is known). */
+  /** The time one token takes to come. */
   private tokenMs(): number {
-    return this.bucket ? 1 / this.ratePerMs() : 0;
+    return 1 / this.ratePerMs();
   }
 
   /** Calls waiting and in flight, and what the budget believes (for logs and the benchmark). */
@@ -199,17 +203,24 @@ export class ManagementBudget {
   }
 
   /**
-   * Tokens per ms: the samples' estimate once there are a few, else one bucket a second.
-   * Kept 3% under the estimate: a call sent a moment early costs a 429 and Auth0's
-   * Retry-After (a whole second), one sent a moment late costs that moment.
+   * Tokens per ms. Auth0's Management API limits are stated per second (2/s on the free
+   * plan, more on paid ones) with a bucket of that size, so x-ratelimit-limit per second is
+   * the refill rate, exactly. The samples are only trusted to say the bucket refills clearly
+   * slower than that (a limit over a longer window): whole-second resets make each sample
+   * off by up to a second, and pacing by such an estimate overshot into 429s (each costing a
+   * second of Retry-After) several times per burst.
    */
   private ratePerMs(): number {
-    const limit = this.bucket?.bucketSize ?? 1;
+    const limit = this.bucket?.bucketSize ?? ASSUMED_LIMIT;
+    // 5% under: a call that arrives a moment early (a busy event loop sends in clumps) costs
+    // a 429 and a whole second of Retry-After; one that waits a moment costs that moment.
+    const perSecond = (0.95 * limit) / 1000;
     const missing = this.samples.reduce((sum, s) => sum + s.missing, 0);
     const ms = this.samples.reduce((sum, s) => sum + s.ms, 0);
-    if (this.samples.length < MIN_SAMPLES || ms <= 0) return limit / 1000;
-    // Bounded: a bucket refills in no less than 100 ms and no more than a minute.
-    return 0.97 * Math.min(limit / 100, Math.max(limit / 60_000, missing / ms));
+    if (this.samples.length < MIN_SAMPLES || ms <= 0) return perSecond;
+    const estimate = missing / ms;
+    // Bounded: a bucket refills in no more than a minute.
+    return estimate < 0.75 * perSecond ? Math.max(perSecond / 60, estimate) : perSecond;
   }
 
   /** Gives turns: `first` before `normal`, while the bucket has tokens and Auth0 is not paused. */
