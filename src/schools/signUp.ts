@@ -93,7 +93,18 @@ export async function signUp(
   const id = randomUUID();
   deps.inFlight.add(id);
   try {
-    return await runSaga(id, input, metadata, deps, logger, place);
+    // A server that stopped answering since placement last asked (its health answer is
+    // cached for seconds) is found before Auth0 is called: place the school again, once per
+    // other server, rather than fail a signup another server could take.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await runSaga(id, input, metadata, deps, logger, place);
+      } catch (error) {
+        if (!(error instanceof ServerAway)) throw error;
+        if (attempt >= deps.servers.all().length) throw error.cause;
+        logger.warn({ server: error.server }, 'tenant server away; placing the school again');
+      }
+    }
   } catch (error) {
     throw clientError(error);
   } finally {
@@ -141,7 +152,11 @@ async function runSaga(
 
   try {
     // 2. A database someone else made under this name is never adopted; fail before Auth0.
-    const taken = server.local ? databaseTaken : await databases.exists(school.dbName);
+    const taken = server.local
+      ? databaseTaken
+      : await databases.exists(school.dbName).catch((error: unknown) => {
+          throw isDatabaseUnavailable(error) ? new ServerAway(server.name, error) : error;
+        });
     if (taken) throw new DatabaseNameUnavailableError();
 
     // 3. At the same time: the Auth0 user, pointing at the school's database (its
@@ -206,7 +221,7 @@ async function runSaga(
     };
   } catch (error) {
     // Its server may have gone away: the next signup is placed on a fresh answer.
-    if (isDatabaseUnavailable(error)) server.recheck();
+    if (error instanceof ServerAway || isDatabaseUnavailable(error)) server.recheck();
     const clean = await undo.run();
     if (!clean) {
       // Left for the reconciler, which retries failed rows (and, if even this write fails,
@@ -215,6 +230,16 @@ async function runSaga(
       deps.onLeftForReconcile?.();
     }
     throw error;
+  }
+}
+
+/** The chosen server did not answer before anything but the reservation was made. */
+class ServerAway extends Error {
+  constructor(
+    readonly server: string,
+    override readonly cause: unknown,
+  ) {
+    super(`tenant server ${server} is away`);
   }
 }
 
