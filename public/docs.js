@@ -1,4 +1,4 @@
-/* global window, SwaggerUIBundle */
+/* global window, fetch, SwaggerUIBundle */
 // Starts Swagger UI on /openapi.json. An external file because the CSP forbids inline
 // scripts; deferred after swagger-ui-bundle.js, so SwaggerUIBundle is defined here.
 'use strict';
@@ -13,3 +13,13 @@ window.ui = SwaggerUIBundle({
   presets: [SwaggerUIBundle.presets.apis],
   layout: 'BaseLayout',
 });
+
+// Authorize (the school's API): the application people sign in with, from the document
+// (x-client-id), so only the email and password are left to type.
+fetch('/openapi.json')
+  .then((res) => res.json())
+  .then((doc) => {
+    const login = doc.components && doc.components.securitySchemes.schoolLogin;
+    if (login && login['x-client-id']) window.ui.initOAuth({ clientId: login['x-client-id'] });
+  })
+  .catch(() => undefined);

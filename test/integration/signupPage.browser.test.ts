@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
+import { EMULATOR_PUBLIC_CLIENT_ID } from '@tenant-signup/auth0-emulator';
 import {
   CHROMIUM_PATH,
   chromiumInstalled,
@@ -17,6 +18,8 @@ const describeInChromium = chromiumInstalled ? describe : describe.skip;
 const reason = chromiumInstalled ? '' : ` (skipped: ${CHROMIUM_PATH} not installed)`;
 
 jest.setTimeout(60_000);
+
+const API = 'urn:tenant-signup:api';
 
 let svc: TestService;
 let server: { url: string; close(): Promise<void> };
@@ -56,7 +59,17 @@ async function fillForm(values: {
 
 describeInChromium(`signup page in Chromium${reason}`, () => {
   beforeAll(async () => {
-    svc = await startTestService();
+    // The emulator as the service's own would run (local/emulator defaults), so /docs can
+    // sign a school's user in for the school's API.
+    svc = await startTestService({
+      env: { API_DOCS_CLIENT_ID: EMULATOR_PUBLIC_CLIENT_ID },
+      emulator: {
+        apis: [{ audience: API, scopes: [] }],
+        userClaims: { 'https://tenant-signup/db_name': 'db_name' },
+        defaultAudience: API,
+        defaultDirectory: 'Username-Password-Authentication',
+      },
+    });
     server = await listen(svc.app);
     chromium = await launchChromium();
   });
@@ -177,5 +190,38 @@ describeInChromium(`signup page in Chromium${reason}`, () => {
       ...['201', '400', '403', '409', '413', '415', '429', '500', '502', '503'],
     ]);
     await screenshot(page, 'docs-post-users');
+  });
+
+  test("Authorize on /docs signs a school's user in, and Try it out lists the school's students", async () => {
+    const school = signupBody('Docs School');
+    await request(svc.app).post('/users').send(school.request).expect(201);
+    await page.goto(`${server.url}/docs`);
+    await page.click('.btn.authorize');
+    const login = page.locator('.auth-container', { hasText: 'schoolLogin' });
+    // The application comes from the document; the person types only email and password.
+    await expect(login.locator('#client_id_password').inputValue()).resolves.toBe(
+      EMULATOR_PUBLIC_CLIENT_ID,
+    );
+    await login.locator('#oauth_username').fill(school.email);
+    await login.locator('#oauth_password').fill(PASSWORD);
+    await login.locator('button.authorize').click();
+    await login.locator('button', { hasText: 'Logout' }).waitFor();
+    await screenshot(page, 'docs-authorized');
+    await page.click('.modal-ux .close-modal');
+
+    await page.click('#operations-School_API-listStudents .opblock-summary');
+    await page.click('#operations-School_API-listStudents .try-out__btn');
+    const answer = page.waitForResponse((r) => r.url().includes('/api/students'));
+    await page.click('#operations-School_API-listStudents .execute');
+    expect((await answer).status()).toBe(200);
+    await expect(
+      page
+        .locator(
+          '#operations-School_API-listStudents .live-responses-table tbody .response-col_status',
+        )
+        .first()
+        .innerText(),
+    ).resolves.toContain('200');
+    await screenshot(page, 'docs-list-students');
   });
 });
