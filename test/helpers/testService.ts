@@ -31,6 +31,11 @@ export interface TestService extends Service {
   catalogUrl: string;
   logs: ReturnType<typeof captureLogs>;
   serverUrl: string;
+  /**
+   * The environment of another process of this deployment (the tenants CLI, a second
+   * server): its catalog, its Auth0 emulator and its template, plus `extra`.
+   */
+  cliEnv(extra?: Record<string, string>): Record<string, string>;
 }
 
 export function serverUrl(): string {
@@ -92,6 +97,15 @@ export async function startTestService(
     catalogUrl,
     logs,
     serverUrl: base,
+    cliEnv: (extra = {}) => ({
+      NODE_ENV: 'test',
+      DATABASE_URL: catalogUrl,
+      AUTH0_DOMAIN: emulator.url,
+      AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
+      AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
+      TENANT_TEMPLATE_DB: config.tenants.templateDb,
+      ...extra,
+    }),
     async close() {
       const tenants = (await catalogConnection('catalog.schools').pluck('db_name')) as string[];
       await catalogConnection.destroy();

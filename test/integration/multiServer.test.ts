@@ -3,7 +3,6 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '@tenant-signup/auth0-emulator';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { createKnex, withKnex, type Knex } from '../../src/db/knexFactory';
 import { ROOT_DIR } from '../../src/db/migrationSettings';
@@ -56,15 +55,7 @@ beforeAll(async () => {
     TENANT_MIGRATIONS_DIR: migrationsDir,
   };
   svc = await startTestService({ env });
-  cliEnv = {
-    NODE_ENV: 'test',
-    DATABASE_URL: svc.catalogUrl,
-    AUTH0_DOMAIN: svc.emulator.url,
-    AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
-    AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
-    TENANT_TEMPLATE_DB: svc.config.tenants.templateDb,
-    ...env,
-  };
+  cliEnv = svc.cliEnv(env);
 });
 
 afterAll(async () => {

@@ -334,15 +334,7 @@ test("a deleted school's token is refused at once, also when another process del
   await api(tokenC).post('/api/students', { firstName: 'Cy', lastName: 'Doe' }).expect(201);
   await api(tokenC).get('/api/students').expect(200);
 
-  const env = {
-    NODE_ENV: 'test',
-    DATABASE_URL: svc.catalogUrl,
-    AUTH0_DOMAIN: svc.emulator.url,
-    AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
-    AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
-    TENANT_TEMPLATE_DB: svc.config.tenants.templateDb,
-  };
-  expect((await runTenantsCli(['delete', c.dbName, '--yes'], env)).code).toBe(0);
+  expect((await runTenantsCli(['delete', c.dbName, '--yes'], svc.cliEnv())).code).toBe(0);
   const refused = await api(tokenC).get('/api/students').expect(403);
   expect(refused.body.error.code).toBe('tenant_unknown');
   await api(tokenC).post('/api/students', { firstName: 'Ghost', lastName: 'Writer' }).expect(403);

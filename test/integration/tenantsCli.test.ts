@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '@tenant-signup/auth0-emulator';
 import { withDatabase } from '../../src/db/databaseUrl';
 import { withKnex } from '../../src/db/knexFactory';
 import { runTenantsCli } from '../helpers/cliProcess';
@@ -25,15 +24,7 @@ const schools: { dbName: string; email: string; schoolName: string }[] = [];
 beforeAll(async () => {
   migrationsDir = await migrationsDirWith('SELECT 1');
   svc = await startTestService({ env: { TENANT_MIGRATIONS_DIR: migrationsDir } });
-  env = {
-    NODE_ENV: 'test',
-    DATABASE_URL: svc.catalogUrl,
-    AUTH0_DOMAIN: svc.emulator.url,
-    AUTH0_CLIENT_ID: EMULATOR_CLIENT_ID,
-    AUTH0_CLIENT_SECRET: EMULATOR_CLIENT_SECRET,
-    TENANT_MIGRATIONS_DIR: migrationsDir,
-    TENANT_TEMPLATE_DB: svc.config.tenants.templateDb,
-  };
+  env = svc.cliEnv({ TENANT_MIGRATIONS_DIR: migrationsDir });
   for (let i = 0; i < 6; i++) {
     const s = signupBody('Cli School');
     const res = await request(svc.app).post('/users').send(s.request).expect(201);

@@ -26,6 +26,23 @@ export const field = (body: unknown, name: string): string | undefined => {
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
+/**
+ * The audience asked for, or the tenant's Default Audience, which Auth0 applies to every
+ * grant. Neither: refused (Auth0 would issue an opaque /userinfo token; there is no
+ * /userinfo here).
+ */
+export function requestedAudience(ctx: EmulatorContext, body: unknown): string | Refusal {
+  return (
+    field(body, 'audience') ??
+    ctx.defaultAudience ??
+    refuse(
+      403,
+      'access_denied',
+      'No audience parameter was provided, and no default audience has been configured',
+    )
+  );
+}
+
 /** client_secret_basic: Auth0 accepts credentials in an Authorization: Basic header too. */
 function basicCredentials(req: Request): { id?: string; secret?: string } {
   const match = /^Basic\s+(.+)$/i.exec(req.get('authorization') ?? '');

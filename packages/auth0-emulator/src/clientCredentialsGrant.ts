@@ -1,4 +1,4 @@
-import { field, refuse } from './clientAuth';
+import { field, refuse, requestedAudience } from './clientAuth';
 import { managementAudiences } from './context';
 import type { Grant } from './tokenGrant';
 
@@ -14,15 +14,8 @@ export const clientCredentialsGrant: Grant = (ctx, body, client) => {
       "Grant type 'client_credentials' not allowed for the client.",
     );
   }
-  // The tenant's Default Audience applies to every grant in Auth0, this one included.
-  const audience = field(body, 'audience') ?? ctx.defaultAudience;
-  if (!audience) {
-    return refuse(
-      403,
-      'access_denied',
-      'No audience parameter was provided, and no default audience has been configured',
-    );
-  }
+  const audience = requestedAudience(ctx, body);
+  if (typeof audience !== 'string') return audience;
   const isManagement = managementAudiences(ctx.origin.url).includes(audience);
   if (!isManagement && !ctx.apis.has(audience)) {
     return refuse(403, 'access_denied', `Service not enabled within domain: ${audience}`);

@@ -1,4 +1,4 @@
-import { field, refuse, type Refusal } from './clientAuth';
+import { field, refuse, requestedAudience, type Refusal } from './clientAuth';
 import { managementAudiences, type EmulatorContext } from './context';
 import { hashPassword, verifyPassword } from './password';
 import type { StoredUser } from './state';
@@ -52,15 +52,8 @@ function connectionOf(ctx: EmulatorContext, body: unknown, withRealm: boolean): 
 }
 
 function audienceOf(ctx: EmulatorContext, body: unknown): string | Refusal {
-  const audience = field(body, 'audience') ?? ctx.defaultAudience;
-  if (!audience) {
-    // Auth0 would issue an opaque /userinfo token here; this emulator has no /userinfo.
-    return refuse(
-      403,
-      'access_denied',
-      'No audience parameter was provided, and no default audience has been configured',
-    );
-  }
+  const audience = requestedAudience(ctx, body);
+  if (typeof audience !== 'string') return audience;
   if (managementAudiences(ctx.origin.url).includes(audience)) {
     return refuse(
       403,
