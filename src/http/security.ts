@@ -3,13 +3,16 @@ import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { TooManyRequestsError } from '../errors';
 
-/** Cross-origin access for the configured frontends only (preflight included). */
+/**
+ * Cross-origin access for the configured frontends only (preflight included): the signup
+ * form, and a school's app calling /api with its users' tokens.
+ */
 export function corsForOrigins(origins: readonly string[]): RequestHandler {
   const allowed = new Set(origins);
   return cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
-    methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'x-request-id'],
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['content-type', 'x-request-id', 'authorization'],
     exposedHeaders: ['x-request-id', 'retry-after', 'location'],
     maxAge: 600,
   });

@@ -30,6 +30,19 @@ test('a preflight from an allowed origin is answered with that origin', async ()
   expect(res.headers['access-control-allow-headers']).toContain('content-type');
 });
 
+test("a school's app on an allowed origin may call /api with its users' tokens", async () => {
+  const res = await request(svc.app)
+    .options('/api/students/0b6e2e51-3d1c-4f0e-9a52-7d8c5b1f2a10')
+    .set('origin', 'https://signup.example.edu')
+    .set('access-control-request-method', 'PATCH')
+    .set('access-control-request-headers', 'authorization, content-type');
+
+  expect(res.status).toBe(204);
+  expect(res.headers['access-control-allow-methods']).toContain('PATCH');
+  expect(res.headers['access-control-allow-methods']).toContain('DELETE');
+  expect(res.headers['access-control-allow-headers']).toContain('authorization');
+});
+
 test('an origin outside CORS_ORIGINS gets no CORS headers', async () => {
   const res = await request(svc.app)
     .options('/users')
