@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { startAuth0Emulator, type RateLimitOptions } from '@tenant-signup/auth0-emulator';
+import {
+  startAuth0Emulator,
+  type Auth0EmulatorOptions,
+  type RateLimitOptions,
+} from '@tenant-signup/auth0-emulator';
 
 /**
  * The Auth0 emulator in a process of its own, as Auth0 is a service of its own: its users,
@@ -20,21 +24,33 @@ export interface EmulatorProcess {
 const UNLIMITED: RateLimitOptions = { limit: 100000, windowSeconds: 1 };
 
 /**
- * Started with `node --require tsx/cjs bench/emulatorProcess.ts child [rateLimit JSON]`:
+ * How the school's users log in (password-realm grant): the service's API, with the school
+ * in a claim as the post-login Action adds it. Plain JSON, passed to the child on its command
+ * line.
+ */
+export type EmulatorLogin = Pick<
+  Auth0EmulatorOptions,
+  'apis' | 'defaultAudience' | 'defaultDirectory' | 'userClaims'
+>;
+
+/**
+ * Started with `node --require tsx/cjs bench/emulatorProcess.ts child [options JSON]`:
  * prints its URL, then serves.
  */
-async function child(rateLimit: RateLimitOptions): Promise<void> {
-  const emulator = await startAuth0Emulator({ rateLimit, enableControlApi: true });
+async function child(options: Auth0EmulatorOptions): Promise<void> {
+  const emulator = await startAuth0Emulator({ ...options, enableControlApi: true });
   process.stdout.write(`${emulator.url}\n`);
   process.once('SIGTERM', () => void emulator.stop().then(() => process.exit(0)));
 }
 
 export async function startEmulatorProcess(
   rateLimit: RateLimitOptions = UNLIMITED,
+  login: EmulatorLogin = {},
 ): Promise<EmulatorProcess> {
+  const options: Auth0EmulatorOptions = { ...login, rateLimit };
   const proc: ChildProcess = spawn(
     process.execPath,
-    ['--require', 'tsx/cjs', __filename, 'child', JSON.stringify(rateLimit)],
+    ['--require', 'tsx/cjs', __filename, 'child', JSON.stringify(options)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -64,4 +80,8 @@ export async function startEmulatorProcess(
 }
 
 if (process.argv[2] === 'child' && path.resolve(process.argv[1] ?? '') === __filename)
-  void child(process.argv[3] ? (JSON.parse(process.argv[3]) as RateLimitOptions) : UNLIMITED);
+  void child(
+    process.argv[3]
+      ? (JSON.parse(process.argv[3]) as Auth0EmulatorOptions)
+      : { rateLimit: UNLIMITED },
+  );

@@ -18,7 +18,17 @@ import { startEmbeddedPostgres } from '../src/db/embeddedPostgres';
 import { DEFAULT_TENANT_MIGRATIONS_DIR } from '../src/db/migrationSettings';
 import { createLogger, type Logger } from '../src/logger';
 import { ownershipFor } from '../src/tenants/ownership';
-import { startEmulatorProcess, type EmulatorProcess } from './emulatorProcess';
+import { startEmulatorProcess, type EmulatorLogin, type EmulatorProcess } from './emulatorProcess';
+
+/** The service's API and tenant claim (config.ts's defaults), named on both sides here. */
+const API_AUDIENCE = 'urn:tenant-signup:api';
+const TENANT_CLAIM = 'https://tenant-signup/db_name';
+/** Schools' users log in as the school's app would (the routing phase's tokens). */
+const LOGIN: EmulatorLogin = {
+  apis: [{ audience: API_AUDIENCE, scopes: [] }],
+  defaultAudience: API_AUDIENCE,
+  userClaims: { [TENANT_CLAIM]: 'db_name' },
+};
 
 /**
  * Everything the benchmark runs against, started in this process: a PostgreSQL server (a
@@ -134,7 +144,7 @@ export async function startEnvironment(
     const staging: string[] = [];
     if (databaseUrl) stops.push(() => dropRunDatabases(adminUrl, runId, staging));
 
-    const emulator = await startEmulatorProcess(emulatorRateLimit);
+    const emulator = await startEmulatorProcess(emulatorRateLimit, LOGIN);
     stops.push(() => emulator.stop());
 
     const migrationsDir = await copyMigrations(tmp);
@@ -149,6 +159,8 @@ export async function startEnvironment(
       SIGNUP_RATE_LIMIT_MAX: '1000000000',
       TENANT_MIGRATIONS_DIR: migrationsDir,
       TENANT_TEMPLATE_DB: `bench_template_${runId}`,
+      API_AUDIENCE,
+      TENANT_CLAIM,
     });
     const service = await startService(config, logger);
     stops.push(async () => {

@@ -39,6 +39,11 @@ export interface BenchOptions {
   servers: number | undefined;
   /** Only the throttled-Auth0 phase (throttled.ts), which the full run also ends with. */
   throttled: boolean;
+  /** Fill to `tenants` with signups, then only the school's API phase (routing.ts). */
+  routingOnly: boolean;
+  /** How long each of the school's API mixes runs (one hot school, uniform, Zipf). */
+  routingSeconds: number;
+  routingWarmupSeconds: number;
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--tenants N] [--fleet-concurrency N] [--servers N]
@@ -46,6 +51,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--tenants N] [--fleet-concurre
   --quick                 smoke run: 100 tenants and fewer samples
   --servers N             tenants on N embedded servers instead: signups, fleet, moves (N ≥ 2)
   --throttled             only the throttled phase: Auth0 at 10 calls/s, 100 signups from 20 clients
+  --routing-only          fill to N tenants, then only the school's API phase (routing, naive pools)
   --tenants N             tenants for the migrate-all measurement (default 1000, or BENCH_TENANTS)
   --fleet-concurrency N   migrateFleet concurrency (default TENANT_MIGRATION_CONCURRENCY's default)
 
@@ -68,6 +74,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       'fleet-concurrency': { type: 'string' },
       servers: { type: 'string' },
       throttled: { type: 'boolean' },
+      'routing-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,5 +104,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     databaseUrl: env.BENCH_DATABASE_URL?.trim() || undefined,
     servers: positive('--servers', values.servers),
     throttled: values.throttled === true,
+    routingOnly: values['routing-only'] === true,
+    routingSeconds: quick ? 4 : 12,
+    routingWarmupSeconds: quick ? 1 : 3,
   };
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { BareThroughput } from './createDatabase';
 import type { FleetRun } from './fleet';
 import type { SpareUse } from './measureSignups';
+import type { RoutingResult } from './routing';
+import { routingRows, routingTargets } from './routingReport';
 import type { SignupProfile } from './signupProfile';
 import type { ConcurrentResult, RssCheckpoint } from './signups';
 import { round, type LatencySummary } from './stats';
@@ -74,6 +76,8 @@ export interface BenchResults {
     growthMb: number;
     heapGrowthMb: number;
   };
+  /** The school's API over the fleet (routing.ts). */
+  routing: RoutingResult;
   targets: Target[];
 }
 
@@ -124,10 +128,11 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       actual: `${r.memory.growthMb} MB`,
       pass: r.memory.growthMb <= 30,
     },
+    ...routingTargets(r.routing),
   ];
 }
 
-function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
@@ -213,6 +218,7 @@ export function formatResults(r: BenchResults): string {
       `RSS growth ${r.memory.first.afterSignups} → ${r.memory.last.afterSignups} (JS heap growth)`,
       `${r.memory.growthMb} MB (${r.memory.heapGrowthMb} MB)`,
     ],
+    ...routingRows(r.routing),
   ];
   const header =
     `${m.date}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB RAM, Node ${m.node}, ` +

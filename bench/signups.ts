@@ -12,6 +12,11 @@ export interface SignupOutcome {
   ms: number;
 }
 
+/** The owner's e-mail of the driver's n-th signup (1-based): they log in with it later. */
+export const signupEmail = (runId: string, n: number): string =>
+  `owner${String(n).padStart(6, '0')}@bench-${runId}.example.com`;
+export const SIGNUP_PASSWORD = 'Bench-passw0rd';
+
 export class SignupDriver {
   /** Signups attempted so far (also the next school's number). */
   attempted = 0;
@@ -23,7 +28,7 @@ export class SignupDriver {
   ) {}
 
   async signUp(): Promise<SignupOutcome> {
-    const n = String(++this.attempted).padStart(6, '0');
+    const n = ++this.attempted;
     const started = nowMs();
     let outcome: SignupOutcome;
     try {
@@ -31,9 +36,9 @@ export class SignupDriver {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          email: `owner${n}@bench-${this.runId}.example.com`,
-          password: 'Bench-passw0rd',
-          schoolName: `Bench ${this.runId} School ${n}`,
+          email: signupEmail(this.runId, n),
+          password: SIGNUP_PASSWORD,
+          schoolName: `Bench ${this.runId} School ${String(n).padStart(6, '0')}`,
         }),
         signal: AbortSignal.timeout(120_000),
       });
