@@ -53,6 +53,8 @@ export class ManagementBudget {
   private pausedUntil = 0;
   private samples: { missing: number; ms: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Signups waiting to hear the tenant's limit (see admit). */
+  private listeners: (() => void)[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -61,21 +63,42 @@ export class ManagementBudget {
    * nothing has been reserved or created for it yet, and Retry-After says when the line
    * ahead of it will have gone through.
    */
-  admit(budgetMs: number): Place {
+  async admit(budgetMs: number): Promise<Place> {
+    const arrived = this.now();
+    // Before Auth0's first answer the prediction uses the smallest plan's limit; a signup it
+    // would refuse waits for that answer (one call is on its way) and is judged on the real
+    // limit, so a burst at start-up on a larger plan is not refused for our ignorance.
+    if (!this.bucket && this.predictWaitMs('normal', 1) + this.tokenMs() > budgetMs) {
+      await this.heard(budgetMs);
+    }
     const wait = this.predictWaitMs('normal', 1);
-    // Its turn, and one more token's time for the call itself (and a retry) within the budget.
-    if (wait + this.tokenMs() > budgetMs) {
+    // Its turn, and one more token's time for the call itself (and a retry) within what is
+    // left of the budget.
+    if (wait + this.tokenMs() > budgetMs - (this.now() - arrived)) {
       throw this.unavailable(wait, 'queue for Auth0 is longer than the budget');
     }
     this.held += 1;
     let held = true;
     return {
-      startedAt: this.now(),
+      startedAt: arrived,
       release: () => {
         if (held) this.held -= 1;
         held = false;
       },
     };
+  }
+
+  /** Resolves once an answer has told the tenant's limit, or after `ms` at the most. */
+  private heard(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.listeners.push(done);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 
   /**
@@ -165,7 +188,9 @@ export class ManagementBudget {
           tokensPerInterval: limit,
           interval: 1000,
         });
-        this.bucket.content = remaining + 0.5 - this.inFlight;
+        // Auth0 rounds its tokens down: trust no more than it says.
+        this.bucket.content = remaining - this.inFlight;
+        for (const heard of this.listeners.splice(0)) heard();
       }
       this.bucket.drip();
       this.bucket.bucketSize = limit;

@@ -67,7 +67,7 @@ export interface Auth0Client {
    * A place in line for a new signup's create, taken before the signup reserves anything:
    * 503 auth0_unavailable at once when its turn would come after AUTH0_RETRY_BUDGET_MS.
    */
-  admitSignup(): Place;
+  admitSignup(): Promise<Place>;
   /** The same client (same budget), its calls going before new signups': for the reconciler. */
   firstInLine(): Auth0Client;
 }

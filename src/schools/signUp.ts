@@ -87,7 +87,7 @@ export async function signUp(
   // 0b. A place in line for Auth0, whose Management API budget this process shares with
   //     every other call (auth0/managementBudget.ts): when this signup's turn would come
   //     after AUTH0_RETRY_BUDGET_MS, 503 auth0_unavailable now, with nothing reserved.
-  const place = deps.auth0.admitSignup();
+  const place = await deps.auth0.admitSignup();
 
   // Counted in flight before its row exists: see SignupDeps.inFlight.
   const id = randomUUID();
