@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import knex from 'knex';
-import { Client } from 'pg';
+import { startSampler } from './connectionSampler';
 import type { Config } from '../src/config';
 import { withDatabase } from '../src/db/databaseUrl';
 import type { Catalog } from '../src/catalog/catalog';
@@ -31,39 +31,6 @@ export interface FleetRun {
   /** Most client backends on the whole server (includes the sampler's own). */
   peakClientBackends: number;
   firstError?: string;
-}
-
-/**
- * Polls pg_stat_activity until stopped, a query every ~50 ms. Not faster: each query wakes
- * the server, and at 10 ms the sampler alone took about a sixth of a saturated 2-core
- * machine during the run it was measuring. A tenant connection is open for the whole of
- * its migration, so 50 ms still sees every level of concurrency many times over.
- */
-async function startSampler(adminUrl: string, tenantPattern: string) {
-  const client = new Client({ connectionString: adminUrl, application_name: 'bench sampler' });
-  await client.connect();
-  let tenant = 0;
-  let total = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const { rows } = await client.query<{ tenant: number; total: number }>(
-        `SELECT count(*) FILTER (WHERE datname LIKE $1)::int AS tenant,
-                count(*) FILTER (WHERE backend_type = 'client backend')::int AS total
-         FROM pg_stat_activity`,
-        [tenantPattern],
-      );
-      tenant = Math.max(tenant, rows[0]!.tenant);
-      total = Math.max(total, rows[0]!.total);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    await client.end();
-    return { tenant, total };
-  };
 }
 
 export interface FleetContext {
@@ -99,7 +66,7 @@ export async function runFleet(
   verify = false,
 ): Promise<FleetRun> {
   await settle(ctx);
-  const stop = await startSampler(ctx.adminUrl, tenantPattern(ctx.runId));
+  const stop = await startSampler(ctx.adminUrl, { datnameLike: tenantPattern(ctx.runId) });
   const started = nowMs();
   const result = await migrateFleet({
     tenantVersions: service.catalog.tenantVersions,
@@ -129,7 +96,7 @@ export async function runNaive(
   directory: string,
 ): Promise<FleetRun> {
   await settle(ctx);
-  const stop = await startSampler(ctx.adminUrl, tenantPattern(ctx.runId));
+  const stop = await startSampler(ctx.adminUrl, { datnameLike: tenantPattern(ctx.runId) });
   let failed = 0;
   let migrated = 0;
   let firstError: string | undefined;

@@ -6,7 +6,8 @@ import { tenantDatabases } from './fleet';
 import { runNaivePools, type NaiveResult } from './naivePools';
 import { ratio } from './report';
 import { startLoadProcess, type LoadProcess, type Mix } from './loadProcess';
-import { sampleConnections, seededRandom, type LoadRun, type SchoolUser } from './routingLoad';
+import { startSampler } from './connectionSampler';
+import { seededRandom, type LoadRun, type SchoolUser } from './routingLoad';
 import { SIGNUP_PASSWORD, signupEmail } from './signups';
 import { nowMs, pool, round } from './stats';
 
@@ -214,7 +215,9 @@ async function runPhase(
 ): Promise<RoutingPhase> {
   say(`routing: ${name}, ${o.clients} clients, ${o.seconds} s`);
   const before = env.service.pools.stats();
-  const stopSampler = await sampleConnections(env.adminUrl, DEFAULT_APPLICATION_NAME);
+  const stopSampler = await startSampler(env.adminUrl, {
+    applicationName: DEFAULT_APPLICATION_NAME,
+  });
   const run = await load.run({ mix, ...o });
   const peak = await stopSampler();
   const after = env.service.pools.stats();

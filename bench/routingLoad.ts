@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { nowMs, round, summarize, type LatencySummary } from './stats';
 
 /**
@@ -136,37 +135,4 @@ async function send(baseUrl: string, token: string, n: number): Promise<number> 
   } catch {
     return 0;
   }
-}
-
-/**
- * The school's API's connections as PostgreSQL counts them (application_name), polled every
- * ~50 ms until stopped (fleet.ts says why not faster); also every client backend on the server.
- */
-export async function sampleConnections(adminUrl: string, applicationName: string) {
-  const client = new Client({ connectionString: adminUrl, application_name: 'bench sampler' });
-  await client.connect();
-  let tenant = 0;
-  let total = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const { rows } = await client.query<{ tenant: number; total: number }>(
-        `SELECT count(*) FILTER (WHERE application_name = $1)::int AS tenant,
-                count(*) FILTER (WHERE backend_type = 'client backend')::int AS total
-         FROM pg_stat_activity`,
-        [applicationName],
-      );
-      tenant = Math.max(tenant, rows[0]!.tenant);
-      total = Math.max(total, rows[0]!.total);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-  // A failed poll ends the sampling; stop() reports it rather than an unhandled rejection.
-  loop.catch(() => undefined);
-  return async () => {
-    running = false;
-    await loop;
-    await client.end();
-    return { tenant, total };
-  };
 }
