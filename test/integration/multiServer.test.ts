@@ -14,7 +14,8 @@ import { captureLogs } from '../helpers/logCapture';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import { startPgCluster, type PgCluster } from '../helpers/pgCluster';
 import { freePort } from '../helpers/serverProcess';
-import { signupBody } from '../helpers/signupData';
+import { EMULATOR_PUBLIC_CLIENT_ID, PASSWORD_REALM_GRANT } from '@tenant-signup/auth0-emulator';
+import { signupBody, TEST_PASSWORD } from '../helpers/signupData';
 import { fingerprint, seedTenant } from '../helpers/tenantData';
 import { databaseExists, startTestService, type TestService } from '../helpers/testService';
 import { waitUntil } from '../helpers/waitUntil';
@@ -26,6 +27,8 @@ import { waitUntil } from '../helpers/waitUntil';
  */
 
 jest.setTimeout(240_000);
+
+const API = 'urn:tenant-signup:api';
 
 /** Trust auth ignores it; it is here to prove that no output ever shows it. */
 const PASSWORD = 'sEcond-server-pw';
@@ -54,7 +57,14 @@ beforeAll(async () => {
     DATABASE_SERVERS: JSON.stringify({ second: secondUrl }),
     TENANT_MIGRATIONS_DIR: migrationsDir,
   };
-  svc = await startTestService({ env });
+  svc = await startTestService({
+    env,
+    // Schools' users log in for the school's API as they would with the post-login Action.
+    emulator: {
+      apis: [{ audience: API, scopes: [] }],
+      userClaims: { 'https://tenant-signup/db_name': 'db_name' },
+    },
+  });
   cliEnv = svc.cliEnv(env);
 });
 
@@ -206,6 +216,50 @@ test('move copies every row to the other server, drops the source, keeps the nam
   await withKnex(urlOn('second', dbName), {}, (db) =>
     db('students').insert({ first_name: 'New', last_name: 'Student' }),
   );
+});
+
+test("the school's API follows a move: read-only during the switch, then served from the new server", async () => {
+  const s = signupBody('Api Move School');
+  attempted.push(s.dbName);
+  await request(svc.app).post('/users').send(s.request).expect(201);
+  const from = (await serverOf(s.dbName))!;
+  const to = from === 'default' ? 'second' : 'default';
+  const login = await request(svc.emulator.url)
+    .post('/oauth/token')
+    .send({
+      grant_type: PASSWORD_REALM_GRANT,
+      realm: 'Username-Password-Authentication',
+      username: s.email,
+      password: TEST_PASSWORD,
+      audience: API,
+      client_id: EMULATOR_PUBLIC_CLIENT_ID,
+    })
+    .expect(200);
+  const auth = { authorization: `Bearer ${login.body.access_token as string}` };
+  const students = () => request(svc.app).get('/api/students').set(auth);
+  const add = (firstName: string) =>
+    request(svc.app).post('/api/students').set(auth).send({ firstName, lastName: 'Mover' });
+  await add('Before').expect(201);
+
+  // The switch makes the source read-only: reads go on, changes are told to retry.
+  await svc.servers.get(from).databases.setReadOnly(s.dbName, true);
+  const refused = await add('During').expect(503);
+  expect(refused.body.error.code).toBe('tenant_read_only');
+  expect(refused.headers['retry-after']).toBeDefined();
+  expect((await students().expect(200)).body.items).toHaveLength(1);
+  await svc.servers.get(from).databases.setReadOnly(s.dbName, false);
+
+  expect((await runTenantsCli(['move', s.dbName, '--to', to], cliEnv)).code).toBe(0);
+  // Another process moved it: the next requests run on the new server, with the data.
+  await add('After').expect(201);
+  const page = (await students().expect(200)).body as { items: { firstName: string }[] };
+  const names = page.items.map((i) => i.firstName);
+  expect(names).toEqual(['Before', 'After']);
+  const onTarget = await withKnex(urlOn(to, s.dbName), {}, (db) =>
+    db('students').orderBy('id').pluck('first_name'),
+  );
+  expect(onTarget).toEqual(['Before', 'After']);
+  expect(await databaseExists(adminOf(from), s.dbName)).toBe(false);
 });
 
 test('move refuses a server that is not configured, and one the tenant is already on', async () => {
