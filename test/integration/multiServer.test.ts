@@ -14,8 +14,8 @@ import { captureLogs } from '../helpers/logCapture';
 import { migrationsDirWith } from '../helpers/migrationsDir';
 import { startPgCluster, type PgCluster } from '../helpers/pgCluster';
 import { freePort } from '../helpers/serverProcess';
-import { EMULATOR_PUBLIC_CLIENT_ID, PASSWORD_REALM_GRANT } from '@tenant-signup/auth0-emulator';
-import { signupBody, TEST_PASSWORD } from '../helpers/signupData';
+import { SCHOOL_API, TENANT_CLAIM, userToken } from '../helpers/schoolLogin';
+import { signupBody } from '../helpers/signupData';
 import { fingerprint, seedTenant } from '../helpers/tenantData';
 import { databaseExists, startTestService, type TestService } from '../helpers/testService';
 import { waitUntil } from '../helpers/waitUntil';
@@ -27,8 +27,6 @@ import { waitUntil } from '../helpers/waitUntil';
  */
 
 jest.setTimeout(240_000);
-
-const API = 'urn:tenant-signup:api';
 
 /** Trust auth ignores it; it is here to prove that no output ever shows it. */
 const PASSWORD = 'sEcond-server-pw';
@@ -61,8 +59,8 @@ beforeAll(async () => {
     env,
     // Schools' users log in for the school's API as they would with the post-login Action.
     emulator: {
-      apis: [{ audience: API, scopes: [] }],
-      userClaims: { 'https://tenant-signup/db_name': 'db_name' },
+      apis: [{ audience: SCHOOL_API, scopes: [] }],
+      userClaims: { [TENANT_CLAIM]: 'db_name' },
     },
   });
   cliEnv = svc.cliEnv(env);
@@ -224,18 +222,7 @@ test("the school's API follows a move: read-only during the switch, then served 
   await request(svc.app).post('/users').send(s.request).expect(201);
   const from = (await serverOf(s.dbName))!;
   const to = from === 'default' ? 'second' : 'default';
-  const login = await request(svc.emulator.url)
-    .post('/oauth/token')
-    .send({
-      grant_type: PASSWORD_REALM_GRANT,
-      realm: 'Username-Password-Authentication',
-      username: s.email,
-      password: TEST_PASSWORD,
-      audience: API,
-      client_id: EMULATOR_PUBLIC_CLIENT_ID,
-    })
-    .expect(200);
-  const auth = { authorization: `Bearer ${login.body.access_token as string}` };
+  const auth = { authorization: `Bearer ${await userToken(svc.emulator.url, s.email)}` };
   const students = () => request(svc.app).get('/api/students').set(auth);
   const add = (firstName: string) =>
     request(svc.app).post('/api/students').set(auth).send({ firstName, lastName: 'Mover' });

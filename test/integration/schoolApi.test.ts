@@ -8,6 +8,7 @@ import {
 } from '@tenant-signup/auth0-emulator';
 import { runTenantsCli } from '../helpers/cliProcess';
 import { pointer, schemaValidator } from '../helpers/openApi';
+import { userToken as userTokenFrom } from '../helpers/schoolLogin';
 import { signupBody, TEST_PASSWORD, type SignupData } from '../helpers/signupData';
 import { startTestService, type TestService } from '../helpers/testService';
 
@@ -64,24 +65,8 @@ afterAll(async () => {
   await svc.close();
 });
 
-async function userToken(
-  username: string,
-  { clientId = EMULATOR_PUBLIC_CLIENT_ID, secret }: { clientId?: string; secret?: string } = {},
-): Promise<string> {
-  const res = await request(svc.emulator.url)
-    .post('/oauth/token')
-    .send({
-      grant_type: 'http://auth0.com/oauth/grant-type/password-realm',
-      realm: REALM,
-      username,
-      password: TEST_PASSWORD,
-      audience: API,
-      client_id: clientId,
-      ...(secret ? { client_secret: secret } : {}),
-    })
-    .expect(200);
-  return res.body.access_token as string;
-}
+const userToken = (username: string, client?: { clientId?: string; secret?: string }) =>
+  userTokenFrom(svc.emulator.url, username, client);
 
 async function managementToken(): Promise<string> {
   const res = await request(svc.emulator.url)

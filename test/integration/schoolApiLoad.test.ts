@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { EMULATOR_PUBLIC_CLIENT_ID, PASSWORD_REALM_GRANT } from '@tenant-signup/auth0-emulator';
-import { signupBody, TEST_PASSWORD } from '../helpers/signupData';
+import { SCHOOL_API, TENANT_CLAIM, userToken } from '../helpers/schoolLogin';
+import { signupBody } from '../helpers/signupData';
 import { startTestService, type TestService } from '../helpers/testService';
 
 /**
@@ -11,8 +11,6 @@ import { startTestService, type TestService } from '../helpers/testService';
 
 jest.setTimeout(300_000);
 
-const API = 'urn:tenant-signup:api';
-const CLAIM = 'https://tenant-signup/db_name';
 const SCHOOLS = 60;
 const CAP = 4;
 let svc: TestService;
@@ -26,25 +24,14 @@ beforeAll(async () => {
       TENANT_POOL_ACQUIRE_TIMEOUT_MS: '300',
     },
     emulator: {
-      apis: [{ audience: API, scopes: [] }],
-      userClaims: { [CLAIM]: 'db_name' },
+      apis: [{ audience: SCHOOL_API, scopes: [] }],
+      userClaims: { [TENANT_CLAIM]: 'db_name' },
     },
   });
   for (let i = 0; i < SCHOOLS; i++) {
     const s = signupBody('Busy School');
     await request(svc.app).post('/users').send(s.request).expect(201);
-    const res = await request(svc.emulator.url)
-      .post('/oauth/token')
-      .send({
-        grant_type: PASSWORD_REALM_GRANT,
-        realm: 'Username-Password-Authentication',
-        username: s.email,
-        password: TEST_PASSWORD,
-        audience: API,
-        client_id: EMULATOR_PUBLIC_CLIENT_ID,
-      })
-      .expect(200);
-    tokens.push(res.body.access_token as string);
+    tokens.push(await userToken(svc.emulator.url, s.email));
   }
 });
 afterAll(async () => {
