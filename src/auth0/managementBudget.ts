@@ -91,13 +91,14 @@ export class ManagementBudget {
   /** Resolves once an answer has told the tenant's limit, or after `ms` at the most. */
   private heard(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== done);
+        resolve();
+      };
       const timer = setTimeout(done, ms);
       timer.unref();
       this.listeners.push(done);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
     });
   }
 
